@@ -1,0 +1,3 @@
+export { MembershipMachine } from './machine.js';
+export { checkMembershipConfig } from './timing.js';
+export * from './types.js';
