@@ -30,6 +30,7 @@ import {
   SECTION_OPTIONS,
   SYNCER_IGNORED,
   SYNCER_MAP,
+  TOP_LEVEL_KEYWORDS,
   type OptionSpec,
 } from './schema.js';
 import type { Statement } from './tree.js';
@@ -59,6 +60,9 @@ function needBody(st: Statement): readonly Statement[] {
 }
 
 function unknownKeyword(t: Token, expected: readonly string[], code: DrbdDiagnosticCode = 'DRBD_UNKNOWN_KEYWORD'): never {
+  if (t.kind === 'word' && t.text === 'include') {
+    fail('DRBD_INCLUDE', t.file, t.line, 'include is only allowed at the top level, outside every section', 'include');
+  }
   const hint = t.kind === 'word' ? didYouMean(t.text, expected) : undefined;
   fail(code, t.file, t.line, `${showToken(t.text)} is not valid here; expected ${expected.join(' | ')}${hint ? ` (did you mean '${hint}'?)` : ''}`, t.text);
 }
@@ -91,7 +95,7 @@ export class ConfigBuilder {
 
   private topLevel(st: Statement): void {
     const kw = st.keyword;
-    const expected = ['global', 'common', 'resource', 'skip', 'include'];
+    const expected = TOP_LEVEL_KEYWORDS;
     if (kw.kind !== 'word') unknownKeyword(kw, expected);
     switch (kw.text) {
       case 'global':

@@ -184,3 +184,10 @@ export const RESERVED_WORDS = new Set([
   'device', 'address', 'meta-disk', 'flexible-meta-disk', 'node-id', 'protocol', 'minor', 'internal', 'yes', 'no',
   'ignore-on', 'via', 'inside', 'outside', 'port',
 ]);
+
+export const TOP_LEVEL_KEYWORDS: readonly string[] = ['global', 'common', 'resource', 'skip', 'include'];
+
+/** Whether `word` may start a top-level statement. */
+export function isTopLevelKeyword(word: string): boolean {
+  return TOP_LEVEL_KEYWORDS.includes(word) || /^require-drbd-module-version-(eq|ne|gt|ge|lt|le)$/.test(word);
+}
