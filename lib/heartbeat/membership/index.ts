@@ -1,3 +1,3 @@
 export { MembershipMachine } from './machine.js';
-export { checkMembershipConfig } from './timing.js';
+export { MAX_TIME_MS, checkMembershipConfig } from './timing.js';
 export * from './types.js';

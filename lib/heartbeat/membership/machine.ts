@@ -13,6 +13,7 @@ import * as L from './log-lines.js';
 import { buildNodeTable, viewOf, type NodeState } from './node-table.js';
 import type { GenerationNews, SequenceVerdict } from './sequence.js';
 import {
+  MAX_TIME_MS,
   REQNODES_INTERVAL_MS,
   SHUTDOWN_TO_EXIT_MS,
   STARTUP_DEADTIME_BONUS_FOR_MS,
@@ -121,10 +122,13 @@ export class MembershipMachine {
 
   // ---- time ------------------------------------------------------------
 
-  /** Time only moves forward: a stamp from the past (or NaN) is taken as the latest one seen. */
+  /**
+   * Time only moves forward: a stamp from the past, NaN, or one so large that
+   * adding a keepalive would lose precision is taken as the latest one seen.
+   */
   private clock(t: number): number {
     const prev = this.now;
-    if (!Number.isFinite(t) || (prev !== undefined && t < prev)) {
+    if (!(Math.abs(t) <= MAX_TIME_MS) || (prev !== undefined && t < prev)) {
       this.counts.clockWentBack++;
       return prev ?? 0;
     }

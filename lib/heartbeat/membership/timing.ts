@@ -19,6 +19,9 @@ export const MAX_MISSING_TRACKED = 500;
 /** From our own `shutdone` to exit: 1 s to final shutdown, 1 s in its last phase. */
 export const SHUTDOWN_TO_EXIT_MS = 2000;
 
+/** Largest accepted event time (about 142 000 years of ms): near 2^53, `now + 1 === now` and deadlines would stall. */
+export const MAX_TIME_MS = Number.MAX_SAFE_INTEGER / 2;
+
 const positiveInt = (v: number): boolean => Number.isInteger(v) && v > 0;
 
 /** Throws HbError `MEMBERSHIP_CONFIG` for a config the machine cannot honour. */
