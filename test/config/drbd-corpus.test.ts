@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/shared/errors.js';
@@ -94,4 +95,36 @@ describe('dump agrees in meaning with drbdadm 8.4 dump (drbd-samples/out)', () =
     expect(recorded84Dump('h7-rate-bits').accepted).toBe(false);
     expect(() => parseDrbdConfig(nodeConfigFs, path.join(DRBD_SAMPLES, 'h7-rate-bits.conf'))).toThrow(/h7-rate-bits\.conf:\d+: '100Mbit' is not a valid number/);
   });
+});
+
+/** One-line grammar probes of drbd-samples/extra, with the three parsers' exit codes. */
+function extraProbes(): { name: string; exits: number[] }[] {
+  const text = readFileSync(path.join(DRBD_SAMPLES, 'out', 'extra-checks.txt'), 'utf8');
+  return text
+    .split(/^##### /m)
+    .slice(1)
+    .map((block) => ({
+      name: block.split('\n')[0]!.trim(),
+      exits: [...block.matchAll(/^ {2}\[drbdadm(?:-8[34])? exit (\d+)\]/gm)].map((m) => Number(m[1])),
+    }))
+    .filter((p) => p.exits.length === 3);
+}
+
+/** Probes where we are stricter than a real parser, on purpose (docs/compatibility.md). */
+const STRICTER = new Set([
+  // 8.x parsers pass any after-sb-0pri policy to after-sb-1pri; the kernel has no meaning for it.
+  'sb1-bad-value',
+]);
+
+describe('grammar probes (drbd-samples/extra) against the real parsers', () => {
+  const probes = extraProbes();
+  it('finds the probes', () => expect(probes.length).toBeGreaterThan(40));
+  for (const p of probes) {
+    const accept = p.exits.includes(0) && !STRICTER.has(p.name);
+    it(`${accept ? 'accepts' : 'rejects'} ${p.name}`, () => {
+      const f = path.join(DRBD_SAMPLES, 'extra', `${p.name}.conf`);
+      if (accept) expect(parseDrbdConfig(nodeConfigFs, f).resources.length).toBeGreaterThan(0);
+      else expect(() => parseDrbdConfig(nodeConfigFs, f)).toThrow(ConfigError);
+    });
+  }
 });

@@ -215,6 +215,14 @@ describe('units are normalized in the model', () => {
     expect(opt(c, 'net', 'connect-int')).toMatchObject({ value: 10, unit: 'seconds' });
   });
 
+  it('refuses values out of the kernel limits (8.4: resync-rate 100G out of range)', () => {
+    const e = refused(res('disk {\n resync-rate 100G; }' + HOSTS));
+    expect([e.code, e.line, e.token]).toEqual(['DRBD_BAD_NUMBER', 3, '100G']);
+    expect(e.message).toContain('resync-rate 100G => 104857600 out of range [1..4194304]');
+    expect(refused(res('net { ping-int 0; }' + HOSTS)).token).toBe('0');
+    expect(rate('4G')?.value).toBe(4194304);
+  });
+
   it('refuses 100Mbit naming it', () => {
     const e = refused(res('disk {\n resync-rate 100Mbit; }' + HOSTS));
     expect([e.code, e.line, e.token]).toEqual(['DRBD_BAD_NUMBER', 3, '100Mbit']);

@@ -41,6 +41,8 @@ describe('dump is a fixed point', () => {
   const word = fc.stringMatching(/^[a-z][a-z0-9._-]{0,10}$/).filter((w) => !RESERVED_WORDS.has(w));
   const freeText = fc.oneof(word, fc.string({ unit: fc.constantFrom('a', ' ', '"', '\\', '#', ';', '{', '}', '/', 'é'), maxLength: 12 }));
   const numberText = (spec: OptionSpec & { type: 'number' }) => {
+    // Ranged options: a bare number inside the range.
+    if (spec.min !== undefined) return fc.integer({ min: spec.min, max: Math.min(spec.max ?? 99999, 99999) }).map(String);
     const suffixes = ['kib', 'sectors', 'bytes'].includes(spec.unit) ? ['', 'K', 'M', 'G', 'k', 's'] : [''];
     return fc.tuple(fc.nat({ max: 99999 }), fc.constantFrom(...suffixes)).map(([n, s]) => `${n}${s}`);
   };

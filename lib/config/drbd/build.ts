@@ -64,7 +64,9 @@ function unknownKeyword(t: Token, expected: readonly string[], code: DrbdDiagnos
     fail('DRBD_INCLUDE', t.file, t.line, 'include is only allowed at the top level, outside every section', 'include');
   }
   const hint = t.kind === 'word' ? didYouMean(t.text, expected) : undefined;
-  fail(code, t.file, t.line, `${showToken(t.text)} is not valid here; expected ${expected.join(' | ')}${hint ? ` (did you mean '${hint}'?)` : ''}`, t.text);
+  // Long option tables are not worth listing; a close match is.
+  const list = expected.length > 12 ? 'a known option' : expected.join(' | ');
+  fail(code, t.file, t.line, `${showToken(t.text)} is not valid here; expected ${list}${hint ? ` (did you mean '${hint}'?)` : ''}`, t.text);
 }
 
 /** Turns the statement tree of drbd.conf (any dialect) into the modern model. */
@@ -531,6 +533,10 @@ function rawBlock(st: Statement): RawBlock {
   };
 }
 
+const UNIT_NAMES: Readonly<Record<string, string>> = {
+  kib: 'KiB/s', sectors: 'sectors', bytes: 'bytes', tenths: 'tenths of a second', seconds: 'seconds', count: 'count',
+};
+
 /** Parses `name value;` per the option's spec into a printed text and a value. */
 export function parseOption(st: Statement, spec: OptionSpec, section: string): OptionValue {
   noBody(st);
@@ -557,6 +563,9 @@ export function parseOption(st: Statement, spec: OptionSpec, section: string): O
       const n = parseNumber(arg.text, spec.unit);
       if (n === undefined) {
         fail('DRBD_BAD_NUMBER', arg.file, arg.line, `${showToken(arg.text)} is not a valid number for ${name} (digits with an optional K, M, G or s unit)`, arg.text);
+      }
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+        fail('DRBD_BAD_NUMBER', arg.file, arg.line, `${name} ${arg.text} => ${n} out of range [${spec.min}..${spec.max}] (${UNIT_NAMES[spec.unit]})`, arg.text);
       }
       return { name, text: arg.text, value: n, unit: spec.unit, pos: p };
     }

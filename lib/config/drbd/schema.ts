@@ -9,28 +9,30 @@ export type OptionSpec =
   /** A bare switch with no value (global section). */
   | { readonly type: 'flag' }
   | { readonly type: 'enum'; readonly values: readonly string[]; readonly pattern?: RegExp; readonly upper?: boolean }
-  | { readonly type: 'number'; readonly unit: UnitKind }
+  /** Range in the base unit, from drbd_limits.h (the widest of 8.4 and 9 where they differ). */
+  | { readonly type: 'number'; readonly unit: UnitKind; readonly min?: number; readonly max?: number }
   | { readonly type: 'string' };
 
 const bool = { type: 'bool' } as const;
 const flag = { type: 'flag' } as const;
 const str = { type: 'string' } as const;
-const num = (unit: UnitKind) => ({ type: 'number', unit }) as const;
+const num = (unit: UnitKind, min?: number, max?: number): OptionSpec =>
+  min === undefined ? { type: 'number', unit } : { type: 'number', unit, min, ...(max !== undefined ? { max } : {}) };
 const oneOf = (...values: string[]) => ({ type: 'enum', values }) as const;
 
 export const FENCING = oneOf('dont-care', 'resource-only', 'resource-and-stonith');
 
 export const NET_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   protocol: { type: 'enum', values: ['A', 'B', 'C'], upper: true },
-  timeout: num('tenths'),
-  'max-epoch-size': num('count'),
-  'max-buffers': num('count'),
+  timeout: num('tenths', 1, 600),
+  'max-epoch-size': num('count', 1, 20000),
+  'max-buffers': num('count', 32, 131072),
   'unplug-watermark': num('count'),
-  'connect-int': num('seconds'),
-  'ping-int': num('seconds'),
-  'sndbuf-size': num('bytes'),
-  'rcvbuf-size': num('bytes'),
-  'ko-count': num('count'),
+  'connect-int': num('seconds', 1, 120),
+  'ping-int': num('seconds', 1, 120),
+  'sndbuf-size': num('bytes', 0, 128 * 1024 * 1024),
+  'rcvbuf-size': num('bytes', 0, 128 * 1024 * 1024),
+  'ko-count': num('count', 0, 200),
   'allow-two-primaries': bool,
   'cram-hmac-alg': str,
   'shared-secret': str,
@@ -43,7 +45,7 @@ export const NET_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'after-sb-2pri': oneOf('disconnect', 'violently-as0p', 'call-pri-lost-after-sb'),
   'always-asbp': bool,
   'rr-conflict': oneOf('disconnect', 'call-pri-lost', 'violently', 'retry-connect', 'auto-discard'),
-  'ping-timeout': num('tenths'),
+  'ping-timeout': num('tenths', 1, 300),
   'data-integrity-alg': str,
   'tcp-cork': bool,
   'on-congestion': oneOf('block', 'pull-ahead', 'disconnect'),
@@ -76,16 +78,16 @@ export const DISK_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'disk-flushes': bool,
   'disk-drain': bool,
   'md-flushes': bool,
-  'resync-rate': num('kib'),
+  'resync-rate': num('kib', 1, 4194304),
   'resync-after': str,
-  'al-extents': num('count'),
+  'al-extents': num('count', 7, 65534),
   'al-updates': bool,
-  'c-plan-ahead': num('tenths'),
-  'c-delay-target': num('tenths'),
-  'c-fill-target': num('sectors'),
-  'c-max-rate': num('kib'),
-  'c-min-rate': num('kib'),
-  'disk-timeout': num('tenths'),
+  'c-plan-ahead': num('tenths', 0, 300),
+  'c-delay-target': num('tenths', 1, 100),
+  'c-fill-target': num('sectors', 0, 1048576),
+  'c-max-rate': num('kib', 0, 4194304),
+  'c-min-rate': num('kib', 0, 4194304),
+  'disk-timeout': num('tenths', 0, 6000),
   'read-balancing': str,
   'discard-zeroes-if-aligned': bool,
   'rs-discard-granularity': num('bytes'),
