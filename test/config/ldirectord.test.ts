@@ -123,6 +123,19 @@ describe('global directives', () => {
     expect(parseError('fallback=127.0.0.1:nosuchservice\n').code).toBe(LdirCode.BAD_PORT);
     expect(parseError('fallback=a b c\n').code).toBe(LdirCode.BAD_FALLBACK);
   });
+  it('an empty fallback host is loopback, as getaddrinfo makes it in ldirectord (warning)', () => {
+    const r = parse('fallback=\nvirtual=192.0.2.1:80\nvirtual6=[::1]:80\n\tfallback6=:81 masq\n');
+    expect(r.config.virtuals.map((v) => v.fallback)).toEqual([
+      { address: '127.0.0.1', port: 80, forward: 'gate', weight: 1 },
+      { address: '::1', port: 81, forward: 'masq', weight: 1 },
+    ]);
+    expect(r.warnings.map((w) => [w.line, w.code])).toEqual([[1, LdirCode.FALLBACK_EMPTY_HOST], [4, LdirCode.FALLBACK_EMPTY_HOST]]);
+  });
+  it('an empty execute= is skipped with a warning', () => {
+    const r = parse('execute=\n');
+    expect(r.config.globals.execute).toEqual([]);
+    expect(r.warnings[0]!.code).toBe(LdirCode.EMPTY_EXECUTE);
+  });
   it('maintenancedir: a warning when the directory is missing', () => {
     const r = parse('maintenancedir=/srv/maint\n', 't.cf', { isDirectory: (p) => p === '/srv/other' });
     expect(r.config.globals.maintenanceDir).toBe('/srv/maint');

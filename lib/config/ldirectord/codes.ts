@@ -38,6 +38,8 @@ export const LdirCode = {
   IGNORED_TEXT: 'LDIR_IGNORED_TEXT',
   OPS_NOT_UDP: 'LDIR_OPS_NOT_UDP',
   FALLBACK_FWMARK: 'LDIR_FALLBACK_FWMARK',
+  FALLBACK_EMPTY_HOST: 'LDIR_FALLBACK_EMPTY_HOST',
+  EMPTY_EXECUTE: 'LDIR_EMPTY_EXECUTE',
 } as const;
 
 export type LdirCodeValue = (typeof LdirCode)[keyof typeof LdirCode];

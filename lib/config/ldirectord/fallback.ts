@@ -14,14 +14,16 @@ export interface FallbackDraft {
 /** `host[:port] [gate|masq|ipip]` (spec §2.1); IPv6 hosts in brackets. The forward method defaults to gate. */
 export function parseFallback(d: LdirDiagnostics, line: number, value: string): FallbackDraft | undefined {
   const parts = value.trim().split(/\s+/).filter((s) => s !== '');
-  if (parts.length === 0 || parts.length > 2) {
+  // An empty host (`fallback=` or `fallback=:80`) is what getaddrinfo(NULL) makes of it in ldirectord: loopback.
+  if (parts.length === 0) parts.push('');
+  if (parts.length > 2) {
     return d.error(line, LdirCode.BAD_FALLBACK, `invalid fallback server ${q(value)}: expected HOST[:PORT] [gate|masq|ipip]`, value);
   }
   const [hostPort, fwd] = parts as [string, string | undefined];
   if (fwd !== undefined && !(FORWARD_METHODS as readonly string[]).includes(fwd)) {
     return d.error(line, LdirCode.BAD_FORWARD, `forward method must be gate, masq or ipip, not ${q(fwd)}`, fwd);
   }
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+))(?::([A-Za-z0-9_-]+))?$/.exec(hostPort);
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]*))(?::([A-Za-z0-9_-]+))?$/.exec(hostPort);
   if (!m) return d.error(line, LdirCode.BAD_FALLBACK, `invalid fallback server ${q(hostPort)}`, hostPort);
   return {
     line,

@@ -83,8 +83,10 @@ export const GLOBAL_DIRECTIVES: Record<string, GlobalHandler> = {
   callback: (d, g, dir) => set(g, 'callback', quoted(d, dir, { allowEmpty: true })),
   logfile: (d, g, dir) => set(g, 'logfile', quoted(d, dir)),
   execute: (d, g, dir) => {
-    const name = nonEmpty(d, dir);
-    if (name !== undefined && !g.execute.includes(name)) g.execute.push(name);
+    const name = dir.value ?? '';
+    // ldirectord accepts an empty name (and would later run `ldirectord "" start`); we skip it with a warning.
+    if (name === '') d.warn(dir.line, LdirCode.EMPTY_EXECUTE, 'execute= without a config name is ignored', '');
+    else if (!g.execute.includes(name)) g.execute.push(name);
   },
   fork: yn('fork'),
   supervised(d, g, dir) {

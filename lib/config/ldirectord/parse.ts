@@ -128,6 +128,11 @@ function finishGlobals(d: LdirDiagnostics, g: GlobalsDraft, resolver: Ldirectord
 }
 
 function resolveFallbackHost(d: LdirDiagnostics, f: FallbackDraft, family: AddressFamily, resolver: LdirectordResolver): string | undefined {
+  if (f.host === '') {
+    const loopback = family === 'ipv4' ? '127.0.0.1' : '::1';
+    d.warn(f.line, LdirCode.FALLBACK_EMPTY_HOST, `fallback server without a host name: using ${loopback}, as ldirectord does`, '');
+    return loopback;
+  }
   const address = resolveAddress(f.host, family, resolver);
   if (address === undefined) {
     return d.error(f.line, LdirCode.UNRESOLVED_HOST, `invalid ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address or could not resolve for fallback server: ${q(f.host)}`, f.host);
