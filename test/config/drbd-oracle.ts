@@ -74,6 +74,14 @@ export function recorded84Dump(sample: string): { accepted: boolean; text: strin
   return { accepted: m[2] === '0', text: m[1]! };
 }
 
+/** The text drbdadm 9.22 (the 9.x parser) printed for `dump all` of a sample. */
+export function recorded9Dump(sample: string): { accepted: boolean; text: string } {
+  const out = fs.readFileSync(path.join(DRBD_SAMPLES, 'out', `${sample}.drbdadm.txt`), 'utf8');
+  const m = /^\$ drbdadm -c \S+ dump all[^\n]*\n([\s\S]*?)\[exit (\d+)\]/m.exec(out);
+  if (m === null) throw new Error(`no dump recorded for ${sample}`);
+  return { accepted: m[2] === '0', text: m[1]! };
+}
+
 export function sampleConfigs(): string[] {
   return fs.readdirSync(DRBD_SAMPLES).filter((f) => f.endsWith('.conf')).map((f) => f.slice(0, -5)).sort();
 }
