@@ -76,6 +76,20 @@ describe('start-up', () => {
     expect(h.of('sendReqnodes').length).toBe(3);
   });
 
+  it('a repnodes goes active at once, even before every node was heard; initdead still applies then', () => {
+    const h = new Harness({ nodes: ['node1', 'node2', 'node3'] });
+    h.start(0);
+    h.status(100, 'node2', { st: 'up' });
+    h.packet(200, { from: 'node2', link: 'eth0', type: 'repnodes', seq: 2, generation: 1 });
+    expect(h.of('commUp').map((x) => x.at)).toEqual([200]);
+    h.runUntil(10000);
+    // node2 stays silent after 100 ms, yet initdead (not deadtime) applies until node3 is accounted for.
+    expect(h.logs().filter((l) => l.includes('is dead'))).toEqual(['WARN: node node3: is dead', 'WARN: node node2: is dead']);
+    expect(h.whenLogged('node node2: is dead')).toBe(10000);
+    expect(h.of('sendReqnodes')).toEqual([]);
+    expect(h.of('commUp')).toHaveLength(1);
+  });
+
   it('answers reqnodes with every normal node in ha.cf order and an empty deleted list', () => {
     const h = new Harness({ nodes: ['node1', 'node2', 'node3'], pingNodes: ['gw'] });
     h.start(0);

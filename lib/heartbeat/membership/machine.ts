@@ -32,8 +32,6 @@ import type {
 } from './types.js';
 
 type Phase = 'idle' | 'running' | 'stopping' | 'stopped';
-/** `waiting`: some node neither heard nor dead (initdead applies); `linksUp`: asking for the node list; `up`: comm_now_up done. */
-type CommState = 'waiting' | 'linksUp' | 'up';
 
 const isStatusType = (t: string): boolean => t === 'status' || t === 'NS_st';
 const isPositiveMs = (v: number | undefined): v is number => v !== undefined && Number.isSafeInteger(v) && v > 0;
@@ -57,7 +55,12 @@ export class MembershipMachine {
 
   private now: number | undefined;
   private phase: Phase = 'idle';
-  private comm: CommState = 'waiting';
+  /** Every node heard or declared dead: from now on each node's own dead time applies, not initdead. */
+  private linksUp = false;
+  /** comm_now_up done: we are `active`. */
+  private commUp = false;
+  /** A `repnodes` answered us: stop asking. */
+  private gotRepnodes = false;
   private localStatus: LocalStatus = 'init';
   /** ACK flow control stays on until a peer's status lacks `protocol`. */
   private flowControl = true;
@@ -117,7 +120,7 @@ export class MembershipMachine {
   }
 
   get isCommUp(): boolean {
-    return this.comm === 'up';
+    return this.commUp;
   }
 
   // ---- time ------------------------------------------------------------
@@ -138,7 +141,7 @@ export class MembershipMachine {
 
   /** The dead time in force for a node: initdead until every node was heard or declared dead. */
   private deadtimeFor(n: NodeState): number {
-    return this.comm === 'waiting' ? this.config.initdeadMs : n.deadtimeMs;
+    return this.linksUp ? n.deadtimeMs : this.config.initdeadMs;
   }
 
   private nodeDeadline(n: NodeState): number | undefined {
@@ -171,7 +174,7 @@ export class MembershipMachine {
 
   /**
    * Carries out everything due at or before `now`, repeatedly, because one
-   * change can pull other deadlines in (comm-up switches initdead to deadtime).
+   * change can pull other deadlines in (links-up switches initdead to deadtime).
    */
   private settle(now: number): void {
     for (let i = 0; i < 8; i++) {
@@ -280,10 +283,10 @@ export class MembershipMachine {
 
   /** Once every node was heard from or declared dead, ask for the node list, then go active. */
   private checkCommIsUp(now: number): void {
-    if (this.comm !== 'waiting' || this.phase === 'idle' || this.phase === 'stopped') return;
+    if (this.linksUp || this.phase === 'idle' || this.phase === 'stopped') return;
     if (!this.nodes.every((n) => n.anyPacketsYet || n.status === 'dead')) return;
-    this.comm = 'linksUp';
-    if (this.flowControl) {
+    this.linksUp = true;
+    if (this.flowControl && !this.gotRepnodes) {
       this.reqnodesFrom = 0;
       this.sendReqnodes(now);
     } else this.commNowUp(now);
@@ -305,8 +308,8 @@ export class MembershipMachine {
   }
 
   private commNowUp(now: number): void {
-    if (this.comm === 'up') return;
-    this.comm = 'up';
+    if (this.commUp) return;
+    this.commUp = true;
     this.nextReqnodesAt = undefined;
     this.out.push(L.logCommNowUp());
     this.setLocalStatus(now, 'active');
@@ -412,7 +415,10 @@ export class MembershipMachine {
         delnodelist: [],
       });
     } else if (type === 'repnodes') {
-      if (this.comm === 'linksUp') this.commNowUp(now);
+      // Whenever it comes, as the original: even before every node was heard.
+      this.gotRepnodes = true;
+      this.nextReqnodesAt = undefined;
+      this.commNowUp(now);
     }
     if (!isStatusType(type) && type !== 'reqnodes' && type !== 'repnodes') {
       this.out.push({ kind: 'deliver', node: n.name, type, ref: p.ref });
