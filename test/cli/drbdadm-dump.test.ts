@@ -145,7 +145,7 @@ describe('drbdadm dump-xml', () => {
     expect(r.stdout).toContain('    <common>\n        <section name="options">\n');
     expect(r.stdout).toContain('            <option name="split-brain" value="/usr/lib/drbd/notify-split-brain.sh root"/>\n');
     const d = runBin('drbdadm', ['-c', path.join(SAMPLES, 'd-83-full.conf'), 'dump-xml']);
-    expect(d.stdout).toContain('    <global>\n        <usage-count value="no"/>\n        <minor-count count="64"/>\n        <dialog-refresh refresh="5"/>\n    </global>\n');
+    expect(d.stdout).toContain('    <global>\n        <minor-count count="64"/>\n        <dialog-refresh refresh="5"/>\n    </global>\n');
     expect(d.stdout).toContain('<address family="ipv6" port="7789">fd00::1</address>');
   });
 

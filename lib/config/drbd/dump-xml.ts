@@ -1,4 +1,4 @@
-import type { DumpOptions } from './dump.js';
+import { globalInOrder, type DumpOptions } from './dump.js';
 import {
   SECTION_ORDER,
   type Address,
@@ -107,9 +107,10 @@ export function dumpConfigXml(config: DrbdConfig, opts: DumpOptions = {}): strin
   const out = new Out();
   out.line(0, `<config${attr('file', config.files[0] ?? '')}>`);
   const all = opts.resources === undefined;
-  if (all && config.global.size > 0) {
+  if (all && [...config.global.keys()].some((k) => k !== 'usage-count')) {
     out.line(1, '<global>');
-    for (const o of config.global.values()) {
+    // drbdadm 8.4 leaves usage-count out of the XML.
+    for (const o of globalInOrder(config).filter((g) => g.name !== 'usage-count')) {
       const a = GLOBAL_ATTR[o.name];
       if (o.text === '') out.line(2, `<${o.name}/>`);
       else out.line(2, `<${o.name}${attr(a ?? 'value', o.text)}/>`);

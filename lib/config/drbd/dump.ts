@@ -177,13 +177,21 @@ export function printResource(out: Out, config: DrbdConfig, r: Resource, opts: D
   out.line(0, '');
 }
 
+/** drbdadm prints global options in a fixed order, not as written. */
+const GLOBAL_ORDER = ['disable-ip-verification', 'minor-count', 'dialog-refresh', 'usage-count', 'udev-always-use-vnr', 'cmd-timeout-short', 'cmd-timeout-medium', 'cmd-timeout-long'];
+
+export function globalInOrder(config: DrbdConfig): OptionValue[] {
+  const rank = (n: string) => (GLOBAL_ORDER.indexOf(n) + GLOBAL_ORDER.length + 1) % (GLOBAL_ORDER.length + 1);
+  return [...config.global.values()].sort((a, b) => rank(a.name) - rank(b.name));
+}
+
 export function dumpConfig(config: DrbdConfig, opts: DumpOptions = {}): string {
   const out = new Out();
   if (opts.comments !== false) out.line(0, `# ${config.files[0] ?? ''}`);
   const all = opts.resources === undefined;
   if (all && config.global.size > 0) {
     out.line(0, 'global {');
-    for (const o of config.global.values()) out.line(1, o.text === '' ? `${o.name};` : `${o.name} ${optionText(o)};`);
+    for (const o of globalInOrder(config)) out.line(1, o.text === '' ? `${o.name};` : `${o.name} ${optionText(o)};`);
     out.line(0, '}');
     out.line(0, '');
   }
