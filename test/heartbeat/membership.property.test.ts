@@ -225,6 +225,28 @@ describe('membership properties', () => {
     );
   });
 
+  it('reported node and link statuses form consistent chains (each change starts where the last ended)', () => {
+    fc.assert(
+      fc.property(scenarioConfigArb, fc.array(peerEventArb, { maxLength: 40 }), (config, events) => {
+        const nodeStatus = new Map<string, string>();
+        const linkStatus = new Map<string, string>();
+        for (const { action: a } of runScenario(config, events, [])) {
+          if (a.kind === 'nodeStatus') {
+            expect(a.previous).toBe(nodeStatus.get(a.node) ?? 'init');
+            expect(a.status).not.toBe(a.previous);
+            nodeStatus.set(a.node, a.status);
+          }
+          if (a.kind === 'linkStatus') {
+            const key = `${a.node}:${a.link}`;
+            expect(a.status).not.toBe(linkStatus.get(key) ?? 'dead');
+            linkStatus.set(key, a.status);
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('while a peer keeps beating within min(deadtime, its dt), it is never declared dead', () => {
     fc.assert(
       fc.property(

@@ -160,6 +160,14 @@ describe('death by silence', () => {
     expect(h.machine.nodeView('node2')).toMatchObject({ status: 'dead', links: [{ name: 'eth0', status: 'dead' }, { name: 'eth1', status: 'dead' }] });
   });
 
+  it('links are named after our media, tty paths included', () => {
+    const h = upPair({ media: ['/dev/ttyS0', 'eth1'] });
+    h.status(1000, 'node2', { link: '/dev/ttyS0', st: 'up' });
+    expect(h.logs(1000)).toEqual(['info: Link node2:/dev/ttyS0 up.']);
+    h.runUntil(7000);
+    expect(h.whenLogged('Link node2:/dev/ttyS0 dead.')).toBe(6000);
+  });
+
   it('any packet on a link keeps the link up, only status packets keep the node alive', () => {
     const h = upPair();
     h.status(1000, 'node2');
