@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { runCommand } from '../shared/cli.js';
 import { HbError } from '../shared/errors.js';
 import { nodeConfigFs } from '../shared/fs.js';
@@ -141,7 +142,9 @@ export function main(argv: string[]): number {
     }
   }
   for (const w of addressWarnings(config, me)) process.stderr.write(w + '\n');
-  const opts = { localHost: me, ...(names.length > 0 ? { resources: names } : {}) };
+  // Like drbdadm, dumps name files by absolute path; error messages keep the name as given.
+  const showFile = (f: string) => (f === 'STDIN' ? f : path.resolve(f));
+  const opts = { localHost: me, showFile, ...(names.length > 0 ? { resources: names } : {}) };
   process.stdout.write(cmd === 'dump' ? dumpConfig(config, opts) : dumpConfigXml(config, opts));
   return 0;
 }

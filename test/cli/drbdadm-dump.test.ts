@@ -100,6 +100,23 @@ describe('drbdadm dump', () => {
     expect(bad.stderr).toBe("STDIN:2: ';' expected after '60', but got '}'\n");
   });
 
+  it('names files by absolute path in the dump, as given in errors', () => {
+    const r = runBin('drbdadm', ['-c', 'c-min84-r0.conf', '--hostname', 'hadb01', 'dump'], { cwd: SAMPLES });
+    expect(r.stdout.split('\n')[0]).toBe(`# ${path.join(SAMPLES, 'c-min84-r0.conf')}`);
+    expect(r.stdout).toContain(`# defined at ${path.join(SAMPLES, 'c-min84-r0.conf')}:2\n`);
+    const e = runBin('drbdadm', ['-c', 'extra/missing-semicolon.conf', 'dump'], { cwd: SAMPLES });
+    expect(e.stderr.startsWith('extra/missing-semicolon.conf:2: ')).toBe(true);
+  });
+
+  it('warns when this host\'s address is not local, and still dumps (exit 0)', () => {
+    const f = write('notlocal.conf', `resource r {\n  device minor 0; disk /dev/x; meta-disk internal;\n  on ${os.hostname()} { address 192.0.2.77:7788; }\n  on other { address 192.0.2.78:7788; }\n}\n`);
+    const r = runBin('drbdadm', ['-c', f, 'dump'], { env: { DRBD_HOSTNAME: undefined } });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe(`${f}:3: in resource r, on ${os.hostname()}:\n\tIP 192.0.2.77 not found on this host.\n`);
+    const quiet = runBin('drbdadm', ['-c', f, 'dump'], { env: { DRBD_HOSTNAME: os.hostname() } });
+    expect(quiet.stderr).toBe('');
+  });
+
   it('sh-nop parses only', () => {
     expect(runBin('drbdadm', ['-c', SAMPLE, 'sh-nop'])).toMatchObject({ status: 0, stdout: '' });
   });

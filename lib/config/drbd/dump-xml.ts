@@ -1,4 +1,4 @@
-import { globalInOrder, type DumpOptions } from './dump.js';
+import { globalInOrder, shownFile, type DumpOptions } from './dump.js';
 import {
   SECTION_ORDER,
   type Address,
@@ -86,8 +86,8 @@ function connection(out: Out, c: Connection): void {
   out.line(2, '</connection>');
 }
 
-function resource(out: Out, r: Resource): void {
-  out.line(1, `<resource${attr('name', r.name)}${attr('conf-file-line', `${r.pos.file}:${r.pos.line}`)}>`);
+function resource(out: Out, r: Resource, opts: DumpOptions): void {
+  out.line(1, `<resource${attr('name', r.name)}${attr('conf-file-line', `${shownFile(opts, r.pos.file)}:${r.pos.line}`)}>`);
   for (const h of r.hosts) host(out, h);
   for (const c of r.connections) connection(out, c);
   for (const m of r.meshes) {
@@ -105,7 +105,7 @@ const GLOBAL_ATTR: Readonly<Record<string, string>> = { 'minor-count': 'count', 
 
 export function dumpConfigXml(config: DrbdConfig, opts: DumpOptions = {}): string {
   const out = new Out();
-  out.line(0, `<config${attr('file', config.files[0] ?? '')}>`);
+  out.line(0, `<config${attr('file', shownFile(opts, config.files[0] ?? ''))}>`);
   const all = opts.resources === undefined;
   if (all && [...config.global.keys()].some((k) => k !== 'usage-count')) {
     out.line(1, '<global>');
@@ -123,7 +123,7 @@ export function dumpConfigXml(config: DrbdConfig, opts: DumpOptions = {}): strin
     sections(out, 2, c);
     out.line(1, '</common>');
   }
-  for (const r of config.resources) if (all || opts.resources!.includes(r.name)) resource(out, r);
+  for (const r of config.resources) if (all || opts.resources!.includes(r.name)) resource(out, r, opts);
   out.line(0, '</config>');
   return out.lines.join('\n') + '\n';
 }

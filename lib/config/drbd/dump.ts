@@ -31,7 +31,11 @@ export interface DumpOptions {
   readonly localHost?: LocalHost;
   /** Only these resources (default: global, common and every resource). */
   readonly resources?: readonly string[];
+  /** How file names are shown; drbdadm shows absolute paths (errors keep the name as given). */
+  readonly showFile?: (file: string) => string;
 }
+
+export const shownFile = (opts: DumpOptions, file: string): string => (opts.showFile ? opts.showFile(file) : file);
 
 const PLAIN_WORD = /^[A-Za-z0-9/._-]{1,128}$/;
 
@@ -166,7 +170,7 @@ export function printResource(out: Out, config: DrbdConfig, r: Resource, opts: D
       const m = findLocalHost(config, r, opts.localHost);
       out.line(0, `# resource ${r.name} on ${opts.localHost.hostname}: ${m.host ? 'not ignored' : 'ignored'}, ${m.stacked ? 'stacked' : 'not stacked'}`);
     }
-    out.line(0, `# defined at ${r.pos.file}:${r.pos.line}`);
+    out.line(0, `# defined at ${shownFile(opts, r.pos.file)}:${r.pos.line}`);
   }
   out.line(0, `resource ${quoteValue(r.name)} {`);
   for (const h of r.hosts) printHost(out, h);
@@ -187,7 +191,7 @@ export function globalInOrder(config: DrbdConfig): OptionValue[] {
 
 export function dumpConfig(config: DrbdConfig, opts: DumpOptions = {}): string {
   const out = new Out();
-  if (opts.comments !== false) out.line(0, `# ${config.files[0] ?? ''}`);
+  if (opts.comments !== false) out.line(0, `# ${shownFile(opts, config.files[0] ?? '')}`);
   const all = opts.resources === undefined;
   if (all && config.global.size > 0) {
     out.line(0, 'global {');
