@@ -151,5 +151,8 @@ describe('replay of a recorded Heartbeat 3.0.6 run (node2 view)', () => {
       expect(o.at, `${r.text}`).toBeLessThan(r.at + 1000);
     }
     expect(real.length).toBeGreaterThan(4);
+    // node1's `starting` reaches node2 just before node2's comm-up and is lost, as in the original:
+    // that is the ~10 s wait for the resource timer seen in every recorded start-up.
+    expect(m.counters().beforeCommUp).toBe(1);
   });
 });

@@ -90,6 +90,27 @@ describe('start-up', () => {
     expect(h.of('commUp')).toHaveLength(1);
   });
 
+  it('before comm-up, resource messages are lost (as the original); NS_ and shutdone are not', () => {
+    const h = new Harness();
+    h.start(0);
+    h.status(100, 'node2', { st: 'up' }); // links up, reqnodes sent, waiting for repnodes
+    h.packet(200, { from: 'node2', link: 'eth0', type: 'starting', seq: 2, generation: 1, ref: 'lost' });
+    h.packet(210, { from: 'node2', link: 'eth0', type: 'NS_ackmsg', ref: 'ack' });
+    h.packet(220, { from: 'node2', link: 'eth0', type: 'repnodes', seq: 3, generation: 1 });
+    h.packet(230, { from: 'node2', link: 'eth0', type: 'resource', seq: 4, generation: 1, ref: 'kept' });
+    expect(h.of('deliver').map((x) => x.action.ref)).toEqual(['ack', 'kept']);
+    expect(h.machine.counters().beforeCommUp).toBe(1);
+  });
+
+  it('without flow control, the message that completes comm-up is itself delivered', () => {
+    const h = new Harness({ nodes: ['node1', 'node2', 'node3'] });
+    h.start(0);
+    h.status(100, 'node2', { st: 'up', protocol: false });
+    h.packet(200, { from: 'node3', link: 'eth0', type: 'starting', seq: 1, generation: 1, ref: 'first' });
+    expect(h.of('commUp').map((x) => x.at)).toEqual([200]);
+    expect(h.of('deliver').map((x) => x.action.ref)).toEqual(['first']);
+  });
+
   it('answers reqnodes with every normal node in ha.cf order and an empty deleted list', () => {
     const h = new Harness({ nodes: ['node1', 'node2', 'node3'], pingNodes: ['gw'] });
     h.start(0);

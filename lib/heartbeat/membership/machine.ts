@@ -33,6 +33,12 @@ import type {
 
 type Phase = 'idle' | 'running' | 'stopping' | 'stopped';
 
+/**
+ * Types the original handles from start-up; every other type (resource
+ * messages, script messages) has no handler until comm-up and is lost before it.
+ */
+const WANTED_BEFORE_COMM_UP = new Set(['shutdone', 'query-cstatus', 'addnode', 'delnode', 'setweight', 'setsite']);
+
 const isStatusType = (t: string): boolean => t === 'status' || t === 'NS_st';
 const isPositiveMs = (v: number | undefined): v is number => v !== undefined && Number.isSafeInteger(v) && v > 0;
 
@@ -51,6 +57,7 @@ export class MembershipMachine {
     olderStatus: 0,
     notForUs: 0,
     clockWentBack: 0,
+    beforeCommUp: 0,
   };
 
   private now: number | undefined;
@@ -421,7 +428,11 @@ export class MembershipMachine {
       this.commNowUp(now);
     }
     if (!isStatusType(type) && type !== 'reqnodes' && type !== 'repnodes') {
-      this.out.push({ kind: 'deliver', node: n.name, type, ref: p.ref });
+      // A message nobody wants yet may be the one that completes comm-up (the original retries it then).
+      this.checkCommIsUp(now);
+      if (this.commUp || type.startsWith('NS_') || WANTED_BEFORE_COMM_UP.has(type)) {
+        this.out.push({ kind: 'deliver', node: n.name, type, ref: p.ref });
+      } else this.counts.beforeCommUp++;
     }
   }
 

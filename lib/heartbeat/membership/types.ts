@@ -105,7 +105,11 @@ export type MembershipAction =
   | { readonly kind: 'peerShutdown'; readonly node: string }
   /** Sequence gap: the retransmission layer should ask for these numbers. */
   | { readonly kind: 'missingPackets'; readonly node: string; readonly firstSeq: number; readonly lastSeq: number }
-  /** An accepted packet addressed to us, for the layers above (resources, API). */
+  /**
+   * An accepted packet addressed to us, for the layers above (resources, API,
+   * retransmission). Before comm-up only `NS_*`, `shutdone` and the node-admin
+   * types are delivered.
+   */
   | { readonly kind: 'deliver'; readonly node: string; readonly type: string; readonly ref: unknown }
   | { readonly kind: 'flowControlDisabled'; readonly node: string }
   /** We did not manage to send our own heartbeat within our dead time. */
@@ -134,6 +138,8 @@ export interface MembershipCounters {
   olderStatus: number;
   notForUs: number;
   clockWentBack: number;
+  /** Resource/script messages that arrived before comm-up: lost, as in the original. */
+  beforeCommUp: number;
 }
 
 export interface LinkView {
