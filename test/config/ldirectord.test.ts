@@ -293,6 +293,10 @@ describe('per-virtual directives and inheritance', () => {
     for (const t of ['connect', 'negotiate', 'ping', 'off', 'on', 'external', 'external-perl']) expect(v0(vblock(`checktype=${t}`)).checkType).toBe(t);
     expect(v0(vblock('checktype=0'))).toMatchObject({ checkType: 'combined', combinedConnects: 0 });
     expect(parseError(vblock('checktype=bogus'))).toMatchObject({ code: LdirCode.BAD_CHECKTYPE, token: 'bogus', line: 3 });
+    expect(parseError(vblock('checktype=99999999999999999999')).code).toBe(LdirCode.BAD_CHECKTYPE);
+    const r = parse(vblock('checktype=negotiate3'));
+    expect(r.config.virtuals[0]).toMatchObject({ checkType: 'combined', combinedConnects: 3 });
+    expect(r.warnings[0]!.code).toBe(LdirCode.IGNORED_TEXT);
   });
   it('service: fixed list, by port otherwise; ftp and sip defaults', () => {
     expect(v0(vblock('service=simpletcp')).service).toBe('simpletcp');

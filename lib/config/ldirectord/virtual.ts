@@ -169,6 +169,10 @@ export const MEMBER_DIRECTIVES: Record<string, MemberHandler> = {
   checktype(d, v, dir) {
     const val = dir.value ?? '';
     const n = /\d+/.exec(val);
+    if (n && !Number.isSafeInteger(Number(n[0]))) {
+      d.error(dir.line, LdirCode.BAD_CHECKTYPE, `checktype number ${q(n[0])} is too large`, val);
+      return;
+    }
     if (n) {
       // ldirectord takes any digits as checktype=N (combined); warn when words were around them.
       v.checkType = 'combined';
