@@ -84,6 +84,9 @@ function localHost(inv: Invocation): LocalHost {
   const hostname = inv.hostname ?? process.env.DRBD_HOSTNAME ?? os.hostname();
   // With an overridden name, the interfaces of this machine say nothing about that host.
   const overridden = inv.hostname !== undefined || process.env.DRBD_HOSTNAME !== undefined;
+  // DRBD_LOCAL_ADDRESSES (comma-separated) stands in for the interfaces, for tests and for another node's view.
+  const given = process.env.DRBD_LOCAL_ADDRESSES;
+  if (given !== undefined) return { hostname, addresses: given.split(',').map((a) => a.trim()).filter((a) => a !== '') };
   return overridden ? { hostname } : { hostname, addresses: localAddresses() };
 }
 

@@ -122,6 +122,29 @@ describe('drbdadm dump', () => {
   });
 });
 
+describe('drbdadm dump against the recorded drbdadm 8.4 output', () => {
+  // Host and local IPs as the recording namespace had them.
+  const cases: [string, string, string][] = [
+    ['b-xen-dns', 'xen1', '192.168.1.11'],
+    ['c-min84-r0', 'hadb01', '10.10.10.4'],
+    ['d-83-full', 'alpha', '10.0.0.1,fd00::1'],
+    ['e-84-volumes', 'alpha', '10.0.0.1'],
+    ['h5-a-cleaned', 'node1', '10.0.0.1'],
+    ['h9-b-ported', 'xen1', '192.168.1.11'],
+  ];
+  for (const [sample, host, ips] of cases) {
+    it(`${sample}: byte for byte, but for 8.4's added cmd-timeout defaults`, () => {
+      const rec = fs.readFileSync(path.join(SAMPLES, 'out', `${sample}.drbdadm-84.txt`), 'utf8');
+      const m = /^\$ drbdadm-84 -c \S+ dump all \(uname -n = ([^)]+)\)\n([\s\S]*?)\[exit 0\]/m.exec(rec);
+      expect(m?.[1]).toBe(host);
+      const expected = m![2]!.replaceAll('<samples>', SAMPLES).replace(/^ {4}cmd-timeout-(medium|long) \d+;\n/gm, '');
+      const r = runBin('drbdadm', ['-c', `${sample}.conf`, '--hostname', host, 'dump'], { cwd: SAMPLES, env: { DRBD_LOCAL_ADDRESSES: ips } });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(expected);
+    });
+  }
+});
+
 describe('drbdadm dump-xml', () => {
   it('prints the element layout of drbdadm 8.4 (c-min84-r0)', () => {
     const f = path.join(SAMPLES, 'c-min84-r0.conf');

@@ -85,7 +85,8 @@ export function formatMetaDisk(m: MetaDisk): string {
 function printVolumeBody(out: Out, depth: number, v: Volume, width: number): void {
   if (v.device) out.line(depth, `${'device'.padEnd(width)} ${formatDevice(v.device)};`);
   if (v.disk !== undefined) out.line(depth, `${'disk'.padEnd(width)} ${quoteValue(v.disk)};`);
-  if (v.metaDisk) out.line(depth, `${'meta-disk'.padEnd(width)} ${formatMetaDisk(v.metaDisk)};`);
+  // drbdadm 8.4 pads an external meta-disk to 16 columns even inside a volume; copied for identical output.
+  if (v.metaDisk) out.line(depth, `${'meta-disk'.padEnd(v.metaDisk.kind === 'external' ? 16 : width)} ${formatMetaDisk(v.metaDisk)};`);
   printOptions(out, depth, 'disk', v.diskOptions);
 }
 
