@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   LdirCode, findConfigFile, parseEtcServices, lookupService, portToService, serviceToPort, staticResolver, parseLdirectordConfig,
 } from '../../lib/config/ldirectord/index.js';
-import { isIpv6, ipv4ToInt, intToIpv4 } from '../../lib/config/ldirectord/resolve.js';
+import { canonicalIpv6, isIpv6, ipv4ToInt, intToIpv4 } from '../../lib/config/ldirectord/resolve.js';
 import { layoutLines, stripComment } from '../../lib/config/ldirectord/lines.js';
 import { parse, parseError, vblock } from './ldirectord-helpers.js';
 
@@ -200,6 +200,7 @@ describe('virtual= forms', () => {
     expect(parseError('virtual=[2001:db8::1]:80\n').code).toBe(LdirCode.WRONG_FAMILY);
     expect(parseError('virtual6=[2001:db8::zz]:80\n').code).toBe(LdirCode.BAD_VIRTUAL);
     expect(parseError('virtual6=127.0.0.1:80\n').code).toBe(LdirCode.UNRESOLVED_HOST);
+    expect(parseError('virtual6=[2001:db8::1]:80\nvirtual6=[2001:DB8:0::1]:80\n').code).toBe(LdirCode.DUPLICATE_VIRTUAL);
   });
   it('garbage after the address is ignored with a warning', () => {
     const r = parse('virtual=192.0.2.1:80 extra\n');
@@ -387,6 +388,8 @@ describe('resolution helpers', () => {
   it('IPv4 and IPv6 literals', () => {
     expect(ipv4ToInt('255.255.255.255')).toBe(0xffffffff);
     expect(ipv4ToInt('256.0.0.1')).toBeUndefined();
+    expect(ipv4ToInt('010.0.0.1')).toBeUndefined();
+    expect(canonicalIpv6('2001:DB8:0:0:0:0:0:1')).toBe('2001:db8::1');
     expect(intToIpv4(ipv4ToInt('10.1.2.3')!)).toBe('10.1.2.3');
     for (const ok of ['::', '::1', '2001:db8::1', 'fe80::1:2:3:4', '1:2:3:4:5:6:7:8', '::ffff:10.0.0.1']) expect(isIpv6(ok), ok).toBe(true);
     for (const bad of ['1:2:3:4:5:6:7:8:9', '1::2::3', 'g::1', '12345::', '::ffff:10.0.0.256', '']) expect(isIpv6(bad), bad).toBe(false);

@@ -11,9 +11,13 @@ export interface LdirectordResolver {
   service(name: string, protocol: 'tcp' | 'udp' | undefined): number | undefined;
 }
 
-/** Dotted quad with decimal octets 0..255, as an unsigned 32-bit number; else undefined. */
+/**
+ * Dotted quad with decimal octets 0..255, as an unsigned 32-bit number; else
+ * undefined. Octets with a leading zero are refused: getaddrinfo would read
+ * `010` as octal 8, which is never what the admin meant.
+ */
 export function ipv4ToInt(text: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  const m = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/.exec(text);
   if (!m) return undefined;
   let n = 0;
   for (let i = 1; i <= 4; i++) {
@@ -36,12 +40,11 @@ export function isIpv4(text: string): boolean {
 export function isIpv6(text: string): boolean {
   if (!/^[0-9A-Fa-f:.]+$/.test(text) || text.length > 45) return false;
   let body = text;
-  let groupsFromV4 = 0;
   const lastColon = body.lastIndexOf(':');
   if (body.includes('.')) {
+    // A trailing dotted quad stands for two groups.
     if (!isIpv4(body.slice(lastColon + 1))) return false;
     body = body.slice(0, lastColon + 1) + '0:0';
-    groupsFromV4 = 0;
   }
   const double = body.split('::');
   if (double.length > 2) return false;
@@ -52,19 +55,28 @@ export function isIpv6(text: string): boolean {
   };
   const head = groups(double[0]!);
   if (!head) return false;
-  if (double.length === 1) return head.length + groupsFromV4 === 8;
+  if (double.length === 1) return head.length === 8;
   const tail = groups(double[1]!);
   if (!tail) return false;
-  return head.length + tail.length + groupsFromV4 <= 7;
+  return head.length + tail.length <= 7;
 }
 
 /** Resolves an address that may already be a literal; the resolver only sees names. */
 export function resolveAddress(text: string, family: AddressFamily, resolver: LdirectordResolver): string | undefined {
   if (family === 'ipv4') {
     if (/^\d+\.\d+\.\d+\.\d+$/.test(text)) return isIpv4(text) ? normalizeIpv4(text) : undefined;
-  } else if (isIpv6(text)) return text.toLowerCase();
+  } else if (isIpv6(text)) return canonicalIpv6(text);
   else if (isIpv4(text)) return undefined;
   return resolver.host(text, family);
+}
+
+/** The compressed lowercase form (RFC 5952), so that one address has one spelling in ids and duplicates are found. */
+export function canonicalIpv6(text: string): string {
+  try {
+    return new URL(`http://[${text}]/`).hostname.slice(1, -1);
+  } catch {
+    return text.toLowerCase();
+  }
 }
 
 function normalizeIpv4(text: string): string {
