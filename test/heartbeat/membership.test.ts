@@ -299,6 +299,13 @@ describe('generations and sequence numbers', () => {
     expect(h.machine.counters().oldDuplicate).toBe(1);
   });
 
+  it('a status without st is logged and otherwise ignored (the link still counts)', () => {
+    const h = upPair();
+    h.packet(1000, { from: 'node2', link: 'eth0', type: 'status', seq: 3, generation: 1 });
+    expect(h.logs(1000)).toEqual(['ERROR: HBDoMsg_T_STATUS: status update without st field']);
+    expect(h.machine.nodeView('node2')?.status).toBe('up');
+  });
+
   it('a packet without a usable seq is dropped as bad', () => {
     const h = upPair();
     h.packet(1000, { from: 'node2', link: 'eth0', type: 'status', status: 'active', generation: 1 });

@@ -54,6 +54,8 @@ export const logsNoLocalHeartbeat = (): Log[] => [
   log('info', 'See URL: http://linux-ha.org/wiki/FAQ#No_Local_Heartbeat'),
 ];
 
+export const logStatusWithoutSt = (): Log => log('ERROR', 'HBDoMsg_T_STATUS: status update without st field');
+
 export const logFlowControlDisabled = (): Log => log('info', 'flow control disabled due to different version heartbeat');
 
 export const logShutdownNotice = (node: string): Log => log('info', `Received shutdown notice from '${node}'.`);

@@ -448,7 +448,10 @@ export class MembershipMachine {
 
   private receiveStatus(now: number, n: NodeState, p: ReceivedPacket): void {
     const status = p.status;
-    if (typeof status !== 'string' || status === '') return;
+    if (typeof status !== 'string' || status === '') {
+      this.out.push(L.logStatusWithoutSt());
+      return;
+    }
     const seq = p.seq ?? 0;
     // An older status overtaken by a newer one (rexmit, reordering) changes nothing.
     if (p.remoteTime !== undefined && p.remoteTime < n.lastRemoteTime && seq < n.lastStatusSeq) {
