@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lib/shared/errors.js';
@@ -106,6 +107,26 @@ describe('the parser only ever throws ConfigError', () => {
 
   it('on random bytes', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), check), { numRuns: 500 });
+  });
+
+  it('on mutated real configs (characters dropped, duplicated or replaced)', () => {
+    const texts = readOracle().flatMap((e) => {
+      const input = entryInput(e);
+      return [input.text ?? readFileSync(input.file, 'utf8')];
+    });
+    expect(texts.length).toBeGreaterThan(20);
+    const edit = fc.tuple(fc.nat(), fc.constantFrom('drop', 'dup', '{', '}', ';', '"', '#', '\n', ' '));
+    fc.assert(
+      fc.property(fc.constantFrom(...texts), fc.array(edit, { minLength: 1, maxLength: 4 }), (text, edits) => {
+        let t = text;
+        for (const [at, op] of edits) {
+          const i = at % (t.length + 1);
+          t = op === 'drop' ? t.slice(0, i) + t.slice(i + 1) : op === 'dup' ? t.slice(0, i) + t.slice(i, i + 1) + t.slice(i) : t.slice(0, i) + op + t.slice(i);
+        }
+        check(t);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('on random drbd.conf-like token soup', () => {
