@@ -24,6 +24,8 @@ export type RexmitAction =
   /** The peer answered `NS_nak_rexmit`: the packet is gone for good. */
   | { readonly kind: 'lost'; readonly node: string; readonly seq: number; readonly log: string | undefined };
 
+export type LostPacket = Extract<RexmitAction, { kind: 'lost' }>;
+
 export const DEFAULT_MAX_REXMIT_DELAY_MS = 250;
 
 export class RetransmitRequests {
@@ -63,7 +65,7 @@ export class RetransmitRequests {
    * An `NS_nak_rexmit` from `node` for `seq`. Every receiver stops asking (all
    * nodes track all sequence numbers); only the addressee logs, as the original does.
    */
-  nak(node: string, seq: number, addressedToUs: boolean): RexmitAction {
+  nak(node: string, seq: number, addressedToUs: boolean): LostPacket {
     this.due.get(node)?.delete(seq);
     return { kind: 'lost', node, seq, log: addressedToUs ? `Irretrievably lost packet: node ${node} seq ${seq}` : undefined };
   }
