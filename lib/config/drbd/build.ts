@@ -2,22 +2,18 @@ import type { ConfigWarning, SourcePos } from '../../shared/errors.js';
 import { didYouMean } from '../../shared/suggest.js';
 import { diag, fail, showToken, type DrbdDiagnosticCode } from './errors.js';
 import type { Token } from './lexer.js';
+import { applySyncGroups, checkConflicts, finishResource } from './checks.js';
 import {
   emptySections,
   type Address,
-  type AddressFamily,
   type CommonSection,
   type Connection,
   type ConnectionHost,
   type ConnectionMesh,
-  type Device,
   type DrbdConfig,
   type HostSection,
-  type MetaDisk,
   type OptionSection,
   type OptionValue,
-  type Path,
-  type RawBlock,
   type Resource,
   type SectionName,
   type Volume,
@@ -31,33 +27,12 @@ import {
   SYNCER_IGNORED,
   SYNCER_MAP,
   TOP_LEVEL_KEYWORDS,
-  type OptionSpec,
 } from './schema.js';
+import { expectedBlockOpen, expectedSemicolon, isWord, needBody, noBody, pos, rawBlock } from './syntax.js';
 import type { Statement } from './tree.js';
-import { parseNumber } from './units.js';
+import { parseAddress, parseConnectionHost, parseDevice, parseMetaDisk, parseOption, parseSmallInt } from './values.js';
 
 type MutableSections = { [K in SectionName]: OptionSection };
-
-const pos = (t: Token): SourcePos => ({ file: t.file, line: t.line });
-const isWord = (t: Token | undefined, text?: string): boolean => t !== undefined && t.kind === 'word' && (text === undefined || t.text === text);
-
-function expectedSemicolon(after: string, got: Token): never {
-  fail('DRBD_EXPECTED_SEMICOLON', got.file, got.line, `';' expected after ${showToken(after)}, but got ${showToken(got.text)}`, got.text);
-}
-
-function noBody(st: Statement): void {
-  if (st.body !== undefined) {
-    fail('DRBD_UNEXPECTED_TOKEN', st.keyword.file, st.keyword.line, `${showToken(st.keyword.text)} takes a value, not a { } section`, st.keyword.text);
-  }
-}
-
-function needBody(st: Statement): readonly Statement[] {
-  if (st.body === undefined) {
-    const t = st.args[st.args.length - 1] ?? st.keyword;
-    fail('DRBD_EXPECTED_BLOCK', t.file, t.line, `'{' expected after ${showToken(st.keyword.text)}`, t.text);
-  }
-  return st.body;
-}
 
 function unknownKeyword(t: Token, expected: readonly string[], code: DrbdDiagnosticCode = 'DRBD_UNKNOWN_KEYWORD'): never {
   if (t.kind === 'word' && t.text === 'include') {
@@ -75,6 +50,8 @@ export class ConfigBuilder {
   private global: OptionSection | undefined;
   private common: CommonSection | undefined;
   private readonly resources: Resource[] = [];
+  /** What legacy statements each resource had, for the translations done after reading. */
+  private readonly legacy = new Map<Resource, LegacyState>();
 
   constructor(private readonly files: readonly string[]) {}
 
@@ -84,7 +61,11 @@ export class ConfigBuilder {
 
   build(statements: readonly Statement[]): DrbdConfig {
     for (const st of statements) this.topLevel(st);
-    applySyncGroups(this.resources, this);
+    applySyncGroups(
+      this.resources,
+      (r) => this.legacy.get(r)?.hasResyncAfter ?? false,
+      (at, message) => this.warn('DRBD_LEGACY', at, message, 'group'),
+    );
     checkConflicts(this.resources);
     return {
       files: this.files,
@@ -331,7 +312,7 @@ export class ConfigBuilder {
       }
     }
     const res: Resource = { name, pos: pos(kw), sections, hosts, connections, meshes, volumes, ignoreOn, ...(legacy.group !== undefined ? { syncGroup: legacy.group } : {}) };
-    (res as { hasResyncAfter?: boolean }).hasResyncAfter = legacy.hasResyncAfter;
+    this.legacy.set(res, legacy);
     finishResource(res);
     return res;
   }
@@ -512,10 +493,6 @@ interface LegacyState {
   hasResyncAfter: boolean;
 }
 
-function expectedBlockOpen(after: Token, got: Token): never {
-  fail('DRBD_EXPECTED_BLOCK', got.file, got.line, `'{' expected after ${showToken(after.text)}, but got ${showToken(got.text)}`, got.text);
-}
-
 function implicitVolume(volumes: Map<number, Volume>, at: Token): Volume {
   let v = volumes.get(0);
   if (v === undefined) {
@@ -525,318 +502,3 @@ function implicitVolume(volumes: Map<number, Volume>, at: Token): Volume {
   return v;
 }
 
-function rawBlock(st: Statement): RawBlock {
-  return {
-    keyword: st.keyword.text,
-    args: st.args.map((a) => a.text),
-    ...(st.body !== undefined ? { body: st.body.map(rawBlock) } : {}),
-  };
-}
-
-const UNIT_NAMES: Readonly<Record<string, string>> = {
-  kib: 'KiB/s', sectors: 'sectors', bytes: 'bytes', tenths: 'tenths of a second', seconds: 'seconds', count: 'count',
-};
-
-/** Parses `name value;` per the option's spec into a printed text and a value. */
-export function parseOption(st: Statement, spec: OptionSpec, section: string): OptionValue {
-  noBody(st);
-  const kw = st.keyword;
-  const name = kw.text;
-  const p = pos(kw);
-  const [arg, extra] = st.args;
-  if (spec.type === 'flag') {
-    if (arg !== undefined) expectedSemicolon(name, arg);
-    return { name, text: '', value: true, pos: p };
-  }
-  if (spec.type === 'bool') {
-    if (arg === undefined) return { name, text: 'yes', value: true, pos: p };
-    if (arg.text !== 'yes' && arg.text !== 'no') {
-      fail('DRBD_BAD_VALUE', arg.file, arg.line, `value ${showToken(arg.text)} for ${name} is not 'yes' or 'no'`, arg.text);
-    }
-    if (extra !== undefined) expectedSemicolon(arg.text, extra);
-    return { name, text: arg.text, value: arg.text === 'yes', pos: p };
-  }
-  if (arg === undefined) fail('DRBD_MISSING', kw.file, kw.line, `${name} needs a value`, name);
-  if (extra !== undefined) expectedSemicolon(arg.text, extra);
-  switch (spec.type) {
-    case 'number': {
-      const n = parseNumber(arg.text, spec.unit);
-      if (n === undefined) {
-        fail('DRBD_BAD_NUMBER', arg.file, arg.line, `${showToken(arg.text)} is not a valid number for ${name} (digits with an optional K, M, G or s unit)`, arg.text);
-      }
-      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
-        fail('DRBD_BAD_NUMBER', arg.file, arg.line, `${name} ${arg.text} => ${n} out of range [${spec.min}..${spec.max}] (${UNIT_NAMES[spec.unit]})`, arg.text);
-      }
-      return { name, text: arg.text, value: n, unit: spec.unit, pos: p };
-    }
-    case 'enum': {
-      const text = spec.upper ? arg.text.toUpperCase() : arg.text;
-      if (!spec.values.includes(text) && !(spec.pattern?.test(text) ?? false)) {
-        const hint = didYouMean(arg.text, spec.values);
-        fail('DRBD_BAD_VALUE', arg.file, arg.line,
-          `${showToken(arg.text)} is not a valid ${name} value in ${section}; allowed: ${spec.values.join(' | ')}${hint ? ` (did you mean '${hint}'?)` : ''}`, arg.text);
-      }
-      return { name, text, value: text, pos: p };
-    }
-    case 'string':
-      return { name, text: arg.text, value: arg.text, free: true, pos: p };
-  }
-}
-
-function parseSmallInt(st: Statement, min: number, max: number): number {
-  const [arg, extra] = st.args;
-  const kw = st.keyword;
-  if (arg === undefined || !/^\d+$/.test(arg.text) || Number(arg.text) < min || Number(arg.text) > max) {
-    fail('DRBD_BAD_NUMBER', kw.file, (arg ?? kw).line, `${kw.text} needs a number ${min}..${max}`, arg?.text ?? kw.text);
-  }
-  if (extra !== undefined) expectedSemicolon(arg.text, extra);
-  return Number(arg.text);
-}
-
-const FAMILIES: readonly AddressFamily[] = ['ipv4', 'ipv6', 'ssocks', 'sdp', 'sci'];
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-function validIpv4(ip: string): boolean {
-  const m = IPV4.exec(ip);
-  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
-}
-
-/**
- * `[AF] ADDR:PORT` in any of the spellings found in real files:
- * `10.0.0.1:7788`, `ipv4 10.0.0.1:7788`, `10.0.0.1 :7788`, `ipv6 [fd00::1]:7789`.
- */
-export function parseAddress(kw: Token, args: readonly Token[]): Address {
-  let rest = [...args];
-  let family: AddressFamily | undefined;
-  const first = rest[0];
-  if (first !== undefined && first.kind === 'word' && (FAMILIES as readonly string[]).includes(first.text) && rest.length > 1) {
-    family = first.text as AddressFamily;
-    rest = rest.slice(1);
-  }
-  const head = rest[0];
-  const expected = `'ssocks | sdp | ipv4 | ipv6 | <ipv4 address>' expected`;
-  if (head === undefined) fail('DRBD_BAD_ADDRESS', kw.file, kw.line, `${kw.text}: ${expected}, but got nothing`, kw.text);
-  // The real scanner allows white space around the `:` before the port.
-  let joined = head.text;
-  let used = 1;
-  while (used < rest.length && (joined.endsWith(':') || rest[used]!.text.startsWith(':')) && used < 3) {
-    joined += rest[used]!.text;
-    used++;
-  }
-  if (rest[used] !== undefined) expectedSemicolon(joined, rest[used]!);
-  const v6 = /^\[([0-9A-Fa-f:.]+(?:%[A-Za-z0-9_.-]+)?)\]:(\d+)$/.exec(joined);
-  const v4 = /^([^:[\]]+):(\d+)$/.exec(joined);
-  let ip: string;
-  let portText: string;
-  if (v6 !== null) {
-    if (family !== undefined && family !== 'ipv6') fail('DRBD_BAD_ADDRESS', head.file, head.line, `${family} address expected, but got ${showToken(joined)}`, joined);
-    family = 'ipv6';
-    ip = v6[1]!;
-    portText = v6[2]!;
-    if (!ip.includes(':')) fail('DRBD_BAD_ADDRESS', head.file, head.line, `${showToken(ip)} is not an IPv6 address`, ip);
-  } else if (v4 !== null && validIpv4(v4[1]!)) {
-    if (family === 'ipv6') fail('DRBD_BAD_ADDRESS', head.file, head.line, `IPv6 addresses must be written in brackets: ipv6 [ADDR]:PORT`, joined);
-    ip = v4[1]!;
-    portText = v4[2]!;
-  } else {
-    const shown = joined.includes(':') && !joined.startsWith('[') ? joined.slice(0, joined.lastIndexOf(':')) : joined;
-    const why = family === 'ipv6' || /^[0-9A-Fa-f]*:[0-9A-Fa-f:]*:/.test(joined)
-      ? ' (IPv6 addresses need brackets: ipv6 [ADDR]:PORT)'
-      : !joined.includes(':') ? ' (the :PORT is missing?)' : ' (drbd.conf needs an IP address, not a host name)';
-    fail('DRBD_BAD_ADDRESS', head.file, head.line, `${expected}, but got ${showToken(shown)}${why}`, shown);
-  }
-  const port = Number(portText);
-  if (port < 1 || port > 65535) fail('DRBD_BAD_ADDRESS', head.file, head.line, `port ${portText} out of range 1..65535`, portText);
-  return { family: family ?? 'ipv4', ip, port, pos: pos(head) };
-}
-
-const MAX_MINOR = 1048575;
-
-/** `/dev/drbdN`, `drbdN`, `minor N`, `NAME minor N`, with NAME starting with (/dev/)drbd. */
-export function parseDevice(kw: Token, args: readonly Token[]): Device {
-  const [a, b, c, d] = args;
-  if (a === undefined) fail('DRBD_MISSING', kw.file, kw.line, 'device needs /dev/drbdN or minor N', 'device');
-  let path: string | undefined;
-  let minorTok: Token | undefined;
-  if (isWord(a, 'minor')) {
-    minorTok = b;
-    if (c !== undefined) expectedSemicolon(b?.text ?? 'minor', c);
-  } else {
-    path = a.text;
-    if (b !== undefined) {
-      if (!isWord(b, 'minor')) expectedSemicolon(a.text, b);
-      minorTok = c;
-      if (d !== undefined) expectedSemicolon(c?.text ?? 'minor', d);
-    }
-  }
-  if (path !== undefined) {
-    const bare = path.startsWith('/dev/') ? path.slice(5) : path;
-    if (!bare.startsWith('drbd')) {
-      fail('DRBD_BAD_DEVICE', a.file, a.line, 'device name must start with /dev/drbd (/dev/ is optional, but drbd is required)', a.text);
-    }
-    path = '/dev/' + bare;
-  }
-  let minor: number;
-  if (minorTok !== undefined || isWord(b, 'minor') || isWord(a, 'minor')) {
-    if (minorTok === undefined || !/^\d+$/.test(minorTok.text) || Number(minorTok.text) > MAX_MINOR) {
-      const t = minorTok ?? a;
-      fail('DRBD_BAD_DEVICE', t.file, t.line, `minor needs a number 0..${MAX_MINOR}`, minorTok?.text ?? 'minor');
-    }
-    minor = Number(minorTok.text);
-  } else {
-    const m = /^\/dev\/drbd(\d+)$/.exec(path!);
-    if (m === null || Number(m[1]) > MAX_MINOR) {
-      fail('DRBD_BAD_DEVICE', a.file, a.line, `cannot tell the minor number of ${showToken(a.text)}; write 'device ${path} minor N;'`, a.text);
-    }
-    minor = Number(m[1]);
-  }
-  return path !== undefined ? { path, minor } : { minor };
-}
-
-/** `internal`, `DEV`, `DEV [IDX]`, `DEV[IDX]`; `flexible-meta-disk` is the same since 8.4. */
-export function parseMetaDisk(kw: Token, args: readonly Token[]): MetaDisk {
-  const first = args[0];
-  if (first === undefined) fail('DRBD_MISSING', kw.file, kw.line, `${kw.text} needs internal or a device`, kw.text);
-  const joined = args.map((a) => a.text).join(' ');
-  const m = /^(.*?)\s*\[\s*(\d+)\s*\]$/.exec(joined);
-  const device = m !== null ? m[1]! : joined;
-  if (m === null && args.length > 1) expectedSemicolon(first.text, args[1]!);
-  if (device === 'internal') {
-    if (m !== null) fail('DRBD_BAD_META_DISK', first.file, first.line, 'internal meta data takes no [index]', joined);
-    return { kind: 'internal' };
-  }
-  if (device === '' || /[[\]]/.test(device)) fail('DRBD_BAD_META_DISK', first.file, first.line, `${showToken(joined)} is not internal, DEV or DEV [INDEX]`, joined);
-  return m !== null ? { kind: 'external', device, index: Number(m[2]) } : { kind: 'external', device };
-}
-
-function parseConnectionHost(st: Statement): ConnectionHost {
-  const kw = st.keyword;
-  const [nameTok, ...rest] = st.args;
-  if (nameTok === undefined) fail('DRBD_MISSING', kw.file, kw.line, 'host needs a host name', 'host');
-  let address: Address | undefined;
-  let port: number | undefined;
-  let via: RawBlock | undefined;
-  let i = 0;
-  while (i < rest.length) {
-    const t = rest[i]!;
-    if (isWord(t, 'address')) {
-      let j = i + 1;
-      while (j < rest.length && !isWord(rest[j], 'via') && !isWord(rest[j], 'port')) j++;
-      address = parseAddress(t, rest.slice(i + 1, j));
-      i = j;
-    } else if (isWord(t, 'port')) {
-      const p = rest[i + 1];
-      if (p === undefined || !/^\d+$/.test(p.text) || Number(p.text) < 1 || Number(p.text) > 65535) {
-        fail('DRBD_BAD_ADDRESS', t.file, t.line, 'port needs a number 1..65535', p?.text ?? 'port');
-      }
-      port = Number(p.text);
-      i += 2;
-    } else if (isWord(t, 'via')) {
-      const p = rest[i + 1];
-      if (!isWord(p, 'proxy')) fail('DRBD_UNKNOWN_KEYWORD', (p ?? t).file, (p ?? t).line, `'proxy' expected after via, but got ${showToken(p?.text ?? ';')}`, p?.text ?? 'via');
-      via = { keyword: 'via', args: rest.slice(i + 1).map((a) => a.text), ...(st.body !== undefined ? { body: st.body.map(rawBlock) } : {}) };
-      i = rest.length;
-    } else expectedSemicolon(rest[i - 1]?.text ?? nameTok.text, t);
-  }
-  if (st.body !== undefined && via === undefined) noBody(st);
-  return { name: nameTok.text, ...(address ? { address } : {}), ...(port !== undefined ? { port } : {}), ...(via ? { via } : {}) };
-}
-
-/** Pushes resource-level volumes into every host, then checks what every host needs. */
-function finishResource(res: Resource): void {
-  for (const host of res.hosts) {
-    for (const [vnr, rv] of res.volumes) {
-      const hv = host.volumes.get(vnr);
-      if (hv === undefined) {
-        host.volumes.set(vnr, { ...rv, diskOptions: new Map(rv.diskOptions) });
-        continue;
-      }
-      const merged: Volume = {
-        vnr,
-        implicit: hv.implicit && rv.implicit,
-        diskOptions: new Map([...rv.diskOptions, ...hv.diskOptions]),
-        pos: hv.pos,
-      };
-      const device = hv.device ?? rv.device;
-      const disk = hv.disk ?? rv.disk;
-      const metaDisk = hv.metaDisk ?? rv.metaDisk;
-      if (device) merged.device = device;
-      if (disk !== undefined) merged.disk = disk;
-      if (metaDisk) merged.metaDisk = metaDisk;
-      host.volumes.set(vnr, merged);
-    }
-    // Sort volumes by number, as drbdadm prints them.
-    const sorted = [...host.volumes.entries()].sort((a, b) => a[0] - b[0]);
-    host.volumes.clear();
-    for (const [k, v] of sorted) host.volumes.set(k, v);
-    const where = host.kind === 'floating' ? `floating ${host.address?.ip}:${host.address?.port}` : `${host.kind} ${host.names.join(' ')}`;
-    if (host.volumes.size === 0 && host.kind !== 'stacked-on-top-of') {
-      fail('DRBD_MISSING', host.pos.file, host.pos.line, `in resource ${res.name}, ${where} { ... }: 'device' keyword missing`, 'device');
-    }
-    for (const v of host.volumes.values()) {
-      if (v.device === undefined) {
-        fail('DRBD_MISSING', host.pos.file, host.pos.line, `in resource ${res.name}, ${where} { ... }: 'device' keyword missing${v.implicit ? '' : ` (volume ${v.vnr})`}`, 'device');
-      }
-    }
-  }
-  if (res.hosts.length === 0) {
-    fail('DRBD_MISSING', res.pos.file, res.pos.line, `in resource ${res.name}: missing section 'on <PEER> { ... }'`, res.name);
-  }
-  // DRBD 9: more than two hosts need explicit node-ids (the two-host hash trick no longer works).
-  const on = res.hosts.filter((h) => h.kind !== 'stacked-on-top-of' || h.nodeId !== undefined);
-  if (on.length > 2) {
-    const missing = on.slice(2).find((h) => h.nodeId === undefined) ?? on.find((h) => h.nodeId === undefined);
-    if (missing !== undefined) {
-      const where = missing.kind === 'floating' ? `floating ${missing.address?.ip}:${missing.address?.port}` : `${missing.kind} ${missing.names.join(' ')}`;
-      fail('DRBD_MISSING', missing.pos.file, missing.pos.line, `in resource ${res.name}, ${where} { ... }: 'node-id' keyword missing`, 'node-id');
-    }
-  }
-}
-
-/**
- * DRBD 0.7 `syncer { group N; }`: groups resync one after another. The modern
- * form is a chain of resync-after; each resource of group N waits for the last
- * resource (in file order) of the closest lower group.
- */
-function applySyncGroups(resources: Resource[], b: ConfigBuilder): void {
-  const grouped = resources.filter((r) => r.syncGroup !== undefined);
-  for (const r of grouped) {
-    if ((r as { hasResyncAfter?: boolean }).hasResyncAfter) continue;
-    const lower = grouped.filter((o) => o.syncGroup! < r.syncGroup!);
-    if (lower.length === 0) continue;
-    const best = Math.max(...lower.map((o) => o.syncGroup!));
-    const after = lower.filter((o) => o.syncGroup === best).pop()!;
-    r.sections.disk.set('resync-after', { name: 'resync-after', text: after.name, value: after.name, free: true, pos: r.pos });
-    b.warn('DRBD_LEGACY', r.pos, `resource ${r.name}: group ${r.syncGroup} read as resync-after ${after.name}`, 'group');
-  }
-}
-
-/** The same IP:port or the same minor on one host, anywhere in the config, is an error. */
-function checkConflicts(resources: readonly Resource[]): void {
-  const ips = new Map<string, SourcePos>();
-  const minors = new Map<string, SourcePos>();
-  for (const r of resources) {
-    for (const h of r.hosts) {
-      if (h.address !== undefined) {
-        const key = `${h.address.ip}:${h.address.port}`;
-        const first = ips.get(key);
-        if (first !== undefined) {
-          fail('DRBD_CONFLICT', h.address.pos.file, h.address.pos.line, `conflicting use of IP '${key}' (first used at ${first.file}:${first.line})`, key);
-        }
-        ips.set(key, h.address.pos);
-      }
-      if (h.kind !== 'on') continue;
-      for (const name of h.names) {
-        for (const v of h.volumes.values()) {
-          if (v.device === undefined) continue;
-          const key = `device-minor:${name}:${v.device.minor}`;
-          const first = minors.get(key);
-          if (first !== undefined) {
-            fail('DRBD_CONFLICT', h.pos.file, h.pos.line, `conflicting use of device-minor '${key}' (first used at ${first.file}:${first.line})`, String(v.device.minor));
-          }
-          minors.set(key, h.pos);
-        }
-      }
-    }
-  }
-}
