@@ -306,6 +306,34 @@ describe('generations and sequence numbers', () => {
     expect(h.machine.nodeView('node2')?.status).toBe('up');
   });
 
+  it('reports each accepted sequenced packet for the ACK and retransmission layer', () => {
+    const h = upPair();
+    h.status(1000, 'node2', { seq: 3 });
+    h.status(1100, 'node2', { seq: 6 });
+    h.packet(1200, { from: 'node2', link: 'eth0', type: 'resource', seq: 4, generation: 1, toUs: false });
+    h.packet(1300, { from: 'node2', link: 'eth0', type: 'NS_ackmsg' });
+    expect(h.of('sequenced').filter((x) => x.at >= 1000).map((x) => x.action)).toEqual([
+      { kind: 'sequenced', node: 'node2', seq: 3, order: 'inOrder', firstMissing: undefined, lastSeq: 3 },
+      { kind: 'sequenced', node: 'node2', seq: 6, order: 'gap', firstMissing: 4, lastSeq: 6 },
+      { kind: 'sequenced', node: 'node2', seq: 4, order: 'filledGap', firstMissing: 5, lastSeq: 6 },
+    ]);
+  });
+
+  it('an NS_nak_rexmit gives the number up, for us or not, and is not delivered', () => {
+    const h = upPair();
+    h.status(1000, 'node2', { seq: 3 });
+    h.status(1100, 'node2', { seq: 6 });
+    h.packet(1200, { from: 'node2', link: 'eth0', type: 'NS_nak_rexmit', toUs: false, fields: { firstseq: '4' } });
+    h.packet(1300, { from: 'node2', link: 'eth0', type: 'NS_nak_rexmit', fields: { firstseq: 'zz' } });
+    expect(h.of('nakReceived').map((x) => x.action)).toEqual([{ kind: 'nakReceived', node: 'node2', seq: 4, toUs: false }]);
+    expect(h.logs(1300)).toEqual(['ERROR: should_drop_message: bad nak seq number']);
+    expect(h.of('deliver').filter((x) => x.at >= 1200)).toEqual([]);
+    h.packet(1400, { from: 'node2', link: 'eth0', type: 'resource', seq: 4, generation: 1 });
+    expect(h.machine.counters().oldDuplicate).toBe(1); // no longer missing
+    h.packet(1500, { from: 'node2', link: 'eth0', type: 'resource', seq: 5, generation: 1 });
+    expect(h.of('sequenced').at(-1)?.action).toMatchObject({ seq: 5, order: 'filledGap', firstMissing: undefined });
+  });
+
   it('a packet without a usable seq is dropped as bad', () => {
     const h = upPair();
     h.packet(1000, { from: 'node2', link: 'eth0', type: 'status', status: 'active', generation: 1 });

@@ -38,6 +38,8 @@ export const logBadNode = (node: string): Log => log('ERROR', `process_status_me
 export const logLostPackets = (n: number, node: string, last: number, seq: number): Log =>
   log('WARN', `${n} lost packet(s) for [${node}] [${last}:${seq}]`);
 
+export const logBadNak = (): Log => log('ERROR', 'should_drop_message: bad nak seq number');
+
 export const logLostALot = (): Log => log('ERROR', 'lost a lot of packets!');
 
 /** The five lines the original writes when a dead node speaks again (split brain healed). */

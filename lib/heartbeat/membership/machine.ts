@@ -363,6 +363,11 @@ export class MembershipMachine {
     }
     n.anyPacketsYet = true;
 
+    if (type === 'NS_nak_rexmit') {
+      this.receiveNak(n, p);
+      return;
+    }
+
     const news: GenerationNews = { restarted: false, previousGeneration: 0, healedPartition: false };
     const verdict: SequenceVerdict = type.startsWith('NS_')
       ? { kind: 'keep' } // NS_ packets carry no sequence number
@@ -399,6 +404,16 @@ export class MembershipMachine {
         });
       } else this.out.push(L.logLostALot());
     }
+    if (verdict.kind === 'keep' && !type.startsWith('NS_')) {
+      this.out.push({
+        kind: 'sequenced',
+        node: n.name,
+        seq: p.seq ?? 0,
+        order: verdict.filledGap ? 'filledGap' : verdict.gap ? 'gap' : verdict.resetAfterBigGap ? 'reset' : 'inOrder',
+        firstMissing: n.sequence.firstMissing,
+        lastSeq: n.sequence.lastSeq,
+      });
+    }
     if (p.toUs === false) {
       // Sequence-tracked for everyone, but neither link news nor delivery (as the original).
       this.counts.notForUs++;
@@ -434,6 +449,18 @@ export class MembershipMachine {
         this.out.push({ kind: 'deliver', node: n.name, type, ref: p.ref });
       } else this.counts.beforeCommUp++;
     }
+  }
+
+  /** Handled for every receiver, addressed to us or not, and never delivered (as the original). */
+  private receiveNak(n: NodeState, p: ReceivedPacket): void {
+    const raw = p.fields?.['firstseq'];
+    const seq = raw !== undefined && /^[0-9a-fA-F]+$/.test(raw) ? parseInt(raw, 16) : NaN;
+    if (!Number.isSafeInteger(seq) || seq <= 0) {
+      this.out.push(L.logBadNak());
+      return;
+    }
+    n.sequence.giveUp(seq);
+    this.out.push({ kind: 'nakReceived', node: n.name, seq, toUs: p.toUs !== false });
   }
 
   private refreshLink(now: number, n: NodeState, linkName: string | undefined): void {

@@ -29,12 +29,27 @@ export interface GenerationNews {
 export class SequenceTracker {
   /** Highest generation seen in a status packet; 0 until the first one. */
   generation = 0;
-  private lastSeq: number | undefined;
+  private last: number | undefined;
   private readonly missing = new Set<number>();
+
+  /** Highest seq accepted since the last reset. */
+  get lastSeq(): number | undefined {
+    return this.last;
+  }
+
+  /** Lowest seq still missing (for the ACK policy), if any. */
+  get firstMissing(): number | undefined {
+    return this.missing.size === 0 ? undefined : Math.min(...this.missing);
+  }
+
+  /** The sender said it cannot resend `seq`: stop counting it as missing. */
+  giveUp(seq: number): void {
+    this.missing.delete(seq);
+  }
 
   /** Forget the ordering state (node declared dead, restart, huge gap); the generation stays. */
   reset(): void {
-    this.lastSeq = undefined;
+    this.last = undefined;
     this.missing.clear();
   }
 
@@ -72,9 +87,9 @@ export class SequenceTracker {
       this.generation = gen;
     }
 
-    const last = this.lastSeq;
+    const last = this.last;
     if (last === undefined || seq === last + 1) {
-      this.lastSeq = seq;
+      this.last = seq;
       return { kind: 'keep' };
     }
     if (seq === last) return { kind: 'duplicate' };
@@ -82,17 +97,17 @@ export class SequenceTracker {
       const lost = seq - (last + 1);
       if (lost > MAX_SEQUENCE_GAP) {
         this.reset();
-        this.lastSeq = seq;
+        this.last = seq;
         return { kind: 'keep', resetAfterBigGap: true };
       }
       for (let k = last + 1; k < seq; k++) this.rememberMissing(k);
-      this.lastSeq = seq;
+      this.last = seq;
       return { kind: 'keep', gap: { first: last + 1, last: seq - 1, previous: last } };
     }
     if (this.missing.delete(seq)) return { kind: 'keep', filledGap: true };
     if (news.healedPartition || news.restarted) {
       this.reset();
-      this.lastSeq = seq;
+      this.last = seq;
       return { kind: 'keep' };
     }
     return { kind: 'drop', reason: 'oldDuplicate' };

@@ -103,6 +103,25 @@ export type MembershipAction =
   /** A node we had declared dead speaks again with the same generation: split brain healed. */
   | { readonly kind: 'partitionHealed'; readonly node: string }
   | { readonly kind: 'peerShutdown'; readonly node: string }
+  /**
+   * A sequenced (non-`NS_`) packet was accepted, addressed to us or not: what
+   * the ACK policy and the retransmission layer (lib/heartbeat/seq) need.
+   */
+  | {
+      readonly kind: 'sequenced';
+      readonly node: string;
+      readonly seq: number;
+      readonly order: 'inOrder' | 'gap' | 'filledGap' | 'reset';
+      /** Lowest seq still missing from that node after this packet. */
+      readonly firstMissing: number | undefined;
+      /** Highest seq accepted from that node. */
+      readonly lastSeq: number | undefined;
+    }
+  /**
+   * The node answered a retransmission request with `NS_nak_rexmit`: `seq` is
+   * gone for good and no longer counted missing (the seq layer logs it).
+   */
+  | { readonly kind: 'nakReceived'; readonly node: string; readonly seq: number; readonly toUs: boolean }
   /** Sequence gap: the retransmission layer should ask for these numbers. */
   | { readonly kind: 'missingPackets'; readonly node: string; readonly firstSeq: number; readonly lastSeq: number }
   /**
