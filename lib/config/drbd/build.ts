@@ -169,8 +169,6 @@ export class ConfigBuilder {
         this.setOption(sections.handlers, { ...v, name: 'pri-on-incon-degr' });
         return true;
       }
-      case 'proxy':
-        return false;
       default:
         return false;
     }
