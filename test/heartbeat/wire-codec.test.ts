@@ -4,6 +4,7 @@ import {
   HaMessage,
   MAX_WIRE_MESSAGE_BYTES,
   WireError,
+  addControlFields,
   decodeClassic,
   decodeNetstring,
   decodePacket,
@@ -176,5 +177,30 @@ describe('message model', () => {
       ['auth', '1 bbb'],
     ]);
     expect(m.auth).toBe('1 bbb');
+  });
+});
+
+describe('control fields', () => {
+  const base = { src: 'alpha', srcUuid: new Uint8Array(16), generation: 4, timestamp: 0x65f00000, load: '0.00 0.00 0.00 1/1 1', ttl: 3 };
+
+  it('appends them in order; NS_ types get no seq or ld and keep their own', () => {
+    const status = addControlFields(HaMessage.of([['t', 'status']]), { ...base, seq: 31 });
+    expect(status.fields.map((f) => f.name)).toEqual(['t', 'src', 'srcuuid', 'seq', 'hg', 'ts', 'ld', 'ttl']);
+    expect([status.get('seq'), status.get('hg'), status.get('ts'), status.get('ttl')]).toEqual(['1f', '4', '65f00000', '3']);
+    const ack = addControlFields(HaMessage.of([['t', 'NS_ackmsg'], ['dest', 'beta'], ['ttl', '9']]), { ...base, destUuid: new Uint8Array(16).fill(1) });
+    expect(ack.fields.map((f) => f.name)).toEqual(['t', 'dest', 'ttl', 'destuuid', 'src', 'srcuuid', 'hg', 'ts']);
+    expect(ack.ttl).toBe(9);
+  });
+
+  it('replaces existing control fields of sequenced messages in place', () => {
+    const m = addControlFields(HaMessage.of([['t', 'resource'], ['seq', 'ff'], ['rsc_hold', 'all']]), { ...base, seq: 2 });
+    expect(m.fields.map((f) => f.name)).toEqual(['t', 'seq', 'rsc_hold', 'src', 'srcuuid', 'hg', 'ts', 'ld', 'ttl']);
+    expect(m.seq).toBe(2);
+  });
+
+  it('refuses a message without type, a sequenced one without seq, and ts 0', () => {
+    expect(codeOf(() => addControlFields(new HaMessage(), { ...base, seq: 1 }))).toBe('WIRE_UNENCODABLE');
+    expect(codeOf(() => addControlFields(HaMessage.of([['t', 'status']]), base))).toBe('WIRE_UNENCODABLE');
+    expect(codeOf(() => addControlFields(HaMessage.of([['t', 'status']]), { ...base, seq: 1, timestamp: 0 }))).toBe('WIRE_UNENCODABLE');
   });
 });

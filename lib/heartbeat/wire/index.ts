@@ -1,6 +1,7 @@
 /** The Heartbeat 3.0.6 wire core: message model, both codecs, auth. No I/O. */
 export * from './auth.js';
 export * from './classic.js';
+export * from './control-fields.js';
 export * from './crc.js';
 export * from './errors.js';
 export * from './limits.js';
