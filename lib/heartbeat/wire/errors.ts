@@ -32,6 +32,8 @@ export const WireErrorCode = {
   TrailingData: 'WIRE_TRAILING_DATA',
   /** A message the chosen format cannot represent (e.g. NUL in a classic string value). */
   Unencodable: 'WIRE_UNENCODABLE',
+  /** A bug of ours met while decoding; reported as a bad packet so a peer can never crash us. */
+  Internal: 'WIRE_INTERNAL',
   /** No signature to check: no trailer (netstring) or no `auth` field (classic). */
   AuthMissing: 'WIRE_AUTH_MISSING',
   /** The signature text is not `<index> <token>`. */

@@ -31,7 +31,7 @@ export function decodePacket(input: Uint8Array): DecodedPacket {
   } catch (e) {
     if (e instanceof WireError) throw e;
     // A bug of ours must not take the daemon down with a peer's packet; keep it typed.
-    throw new WireError(WireErrorCode.BadField, `undecodable packet: ${e instanceof Error ? e.message : String(e)}`);
+    throw new WireError(WireErrorCode.Internal, `undecodable packet: ${e instanceof Error ? e.message : String(e)}`);
   }
   if (input.length < 4) throw new WireError(WireErrorCode.Truncated, `packet of ${input.length} bytes`, 0);
   throw new WireError(WireErrorCode.BadStart, 'packet starts with neither "###\\n" nor ">>>\\n"', 0);
