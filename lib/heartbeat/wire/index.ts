@@ -8,5 +8,6 @@ export * from './limits.js';
 export * from './message.js';
 export * from './netstring.js';
 export * from './packet.js';
+export * from './serial-framer.js';
 export * from './signature.js';
 export { fromBase64, toBase64 } from './base64.js';
