@@ -90,7 +90,8 @@ describe('captured UDP traffic (netstring)', () => {
       expect(types.has('status')).toBe(true);
     });
 
-    it.runIf(existsSync(path.join(VECTORS, dir, 'samples-hex.txt')))(`${dir}: the hex dumps in samples-hex.txt agree`, () => {
+    // Not every recording has hex dumps; only those that do get this test (no skipped placeholders).
+    if (existsSync(path.join(VECTORS, dir, 'samples-hex.txt'))) it(`${dir}: the hex dumps in samples-hex.txt agree`, () => {
       const dumps = sampleHexDumps(dir);
       expect(dumps.length).toBeGreaterThan(0);
       const captured = new Set(heartbeatPayloads(dir).map((b) => Buffer.from(b).toString('hex')));
