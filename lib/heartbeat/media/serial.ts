@@ -1,0 +1,148 @@
+/**
+ * `serial <tty>` with `baud`: a tty (a real port, or one end of a socat pty
+ * pair acting as a null-modem cable). The device is set up with stty, then
+ * read and written through one non-blocking tty stream (node:tty, which
+ * polls the fd instead of parking a thread-pool thread in read()).
+ * Outgoing packets are written as classic frames, paced; incoming bytes are
+ * cut into frames by ClassicFrameReader.
+ */
+import * as fs from 'node:fs';
+import * as tty from 'node:tty';
+import { MAX_WIRE_MESSAGE_BYTES, type AuthKey } from '../wire/index.js';
+import { checkBaud, checkMaxPacket } from './checks.js';
+import { MediaError, MediaErrorCode } from './errors.js';
+import { DEFAULT_BAUD, MAX_SERIAL_BACKLOG_BYTES } from './limits.js';
+import { MediumBase } from './medium.js';
+import { PacedWriter } from './paced-writer.js';
+import { ClassicFrameReader } from './serial-framer.js';
+import { serialFrameOf } from './serial-frame.js';
+import { configureTty } from './stty.js';
+
+export interface SerialOptions {
+  /** The tty path as written in ha.cf; also the medium's (link's) name. */
+  readonly device: string;
+  /** ha.cf `baud`. */
+  readonly baud?: number;
+  /**
+   * The active authkeys key: netstring packets are re-signed with it when
+   * written as classic, as serial.c does. Without it their inner `auth`
+   * field (default `msgfmt classic`) is kept as is.
+   */
+  readonly key?: AuthKey;
+  /** Largest frame sent or accepted (default: the wire codec's 256 KiB). */
+  readonly maxPacketBytes?: number;
+  /** Output backlog before new packets are dropped. */
+  readonly maxBacklogBytes?: number;
+}
+
+export class SerialMedium extends MediumBase {
+  readonly kind = 'serial' as const;
+  readonly baud: number;
+  readonly #key: AuthKey | undefined;
+  readonly #reader: ClassicFrameReader;
+  #stream: tty.ReadStream | undefined;
+  #writer: PacedWriter | undefined;
+  #lost = false;
+
+  private constructor(opts: SerialOptions, baud: number, maxPacketBytes: number) {
+    super(opts.device, maxPacketBytes);
+    this.baud = baud;
+    this.#key = opts.key;
+    this.#reader = new ClassicFrameReader(maxPacketBytes);
+  }
+
+  static async open(opts: SerialOptions): Promise<SerialMedium> {
+    const device = opts.device;
+    const baud = checkBaud(device, opts.baud ?? DEFAULT_BAUD);
+    const max = checkMaxPacket(device, opts.maxPacketBytes ?? MAX_WIRE_MESSAGE_BYTES, MAX_WIRE_MESSAGE_BYTES);
+    const m = new SerialMedium(opts, baud, max);
+    try {
+      await configureTty(device, baud);
+      m.#attach(await openTty(device), opts.maxBacklogBytes ?? MAX_SERIAL_BACKLOG_BYTES);
+    } catch (e) {
+      await m.close();
+      throw e;
+    }
+    return m;
+  }
+
+  #attach(fd: number, maxBacklog: number): void {
+    const stream = new tty.ReadStream(fd);
+    this.#stream = stream;
+    this.#writer = new PacedWriter(
+      {
+        write: (chunk) => stream.write(chunk),
+        get pendingBytes() {
+          return stream.writableLength;
+        },
+      },
+      this.baud,
+      maxBacklog,
+    );
+    stream.on('data', (chunk: Buffer) => this.#received(chunk));
+    stream.on('error', (e) => this.#deviceLost(e));
+    stream.on('end', () => this.#deviceLost(new Error('end of input')));
+  }
+
+  #received(chunk: Buffer): void {
+    const oversized = this.#reader.counters.oversizedFrames;
+    for (const frame of this.#reader.push(chunk)) this.deliver(frame, { address: this.name });
+    this.counters.droppedOversized += this.#reader.counters.oversizedFrames - oversized;
+    this.counters.discardedBytes = this.#reader.counters.discardedBytes;
+  }
+
+  #deviceLost(e: Error): void {
+    if (this.#lost || this.closed) return;
+    this.#lost = true;
+    this.#writer?.stop();
+    this.fault(new MediaError(MediaErrorCode.DeviceLost, `serial device lost: ${e.message}`, { medium: this.name, cause: e }));
+  }
+
+  send(packet: Uint8Array): void {
+    if (this.closed || this.#writer === undefined) throw new MediaError(MediaErrorCode.Closed, 'send on a closed medium', { medium: this.name });
+    const frame = serialFrameOf(packet, this.#key, this.name);
+    if (frame.length > this.maxPacketBytes) {
+      throw new MediaError(MediaErrorCode.PacketTooLarge, `frame of ${frame.length} bytes exceeds ${this.maxPacketBytes}`, { medium: this.name });
+    }
+    if (this.#lost) {
+      // Like an unplugged cable: counted, already reported once.
+      this.counters.sendErrors++;
+      return;
+    }
+    if (!this.#writer.write(frame)) {
+      this.counters.droppedBacklog++;
+      return;
+    }
+    this.counters.packetsSent++;
+  }
+
+  protected async release(): Promise<void> {
+    this.#writer?.stop();
+    const stream = this.#stream;
+    this.#stream = undefined;
+    if (stream === undefined || stream.destroyed) return;
+    await new Promise<void>((resolve) => {
+      stream.once('close', () => resolve());
+      stream.destroy();
+    });
+  }
+}
+
+/** Opens the tty read-write without making it our controlling terminal and without waiting for carrier. */
+async function openTty(device: string): Promise<number> {
+  const { O_RDWR, O_NOCTTY, O_NONBLOCK } = fs.constants;
+  let fd: number;
+  try {
+    // fs.open, not fs.promises.open: a FileHandle would close the fd when collected.
+    fd = await new Promise<number>((resolve, reject) => fs.open(device, O_RDWR | O_NOCTTY | O_NONBLOCK, (e, n) => (e === null ? resolve(n) : reject(e))));
+  } catch (e) {
+    throw new MediaError(MediaErrorCode.OpenFailed, `cannot open: ${(e as Error).message}`, { medium: device, cause: e });
+  }
+  if (!tty.isatty(fd)) {
+    fs.closeSync(fd);
+    throw new MediaError(MediaErrorCode.OpenFailed, 'not a tty', { medium: device });
+  }
+  return fd;
+}
+
+export const openSerial = (opts: SerialOptions): Promise<SerialMedium> => SerialMedium.open(opts);
