@@ -1,0 +1,250 @@
+// resource.d IPaddr, IPaddr2, SendArp and portblock run for real inside
+// network namespaces created here (10.78.1.0/24 and 10.78.2.0/24 exist only
+// inside them).  Namespace A holds the addresses; namespace B, on the other
+// end of a veth, accepts gratuitous ARP so we can see that it was sent.
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { hasTool, itWithTools } from '../helpers/env.js';
+import { owned, runScript, scriptEnv, sh, uniqueName, waitFor } from './script-helpers.js';
+
+const A = uniqueName('ra');
+const B = uniqueName('rb');
+const se = scriptEnv('hbts-scripts-net');
+const NET_TOOLS = ['ip', 'arping'];
+let ready = false;
+
+function inA(args: string[]): string {
+  return sh('ip', ['-n', A, ...args]);
+}
+
+/** "dev bits label" for each place IP is configured in namespace A. */
+function where(ip: string): string[] {
+  return inA(['-o', '-4', 'addr', 'show'])
+    .split('\n')
+    .filter((l) => l.includes(` inet ${ip}/`))
+    .map((l) => {
+      const f = l.split(/\s+/);
+      const i = f.indexOf('inet');
+      const label = (f.find((t) => t.endsWith('\\')) ?? '').replace(/\\$/, '');
+      return `${f[1]!.replace(/:$/, '')} ${f[i + 1]!.split('/')[1]} ${label}`;
+    });
+}
+
+function macOf(ns: string, dev: string): string {
+  const m = /link\/ether ([0-9a-f:]+)/.exec(sh('ip', ['-n', ns, 'link', 'show', 'dev', dev]));
+  return m![1]!;
+}
+
+function neighMac(ip: string): string | undefined {
+  const out = sh('ip', ['-n', B, 'neigh', 'show', ip, 'dev', 'b0']);
+  return /lladdr ([0-9a-f:]+)/.exec(out)?.[1];
+}
+
+function run(name: string, args: string[]) {
+  return runScript(name, args, { netns: A, env: se.env });
+}
+
+beforeAll(() => {
+  if (!NET_TOOLS.every(hasTool)) return;
+  sh('ip', ['netns', 'add', A]);
+  sh('ip', ['netns', 'add', B]);
+  inA(['link', 'set', 'lo', 'up']);
+  inA(['link', 'add', 'a0', 'type', 'veth', 'peer', 'name', 'b0', 'netns', B]);
+  inA(['addr', 'add', '10.78.1.1/24', 'dev', 'a0']);
+  inA(['link', 'set', 'a0', 'up']);
+  // a second network on another interface, for the route-based NIC choice
+  inA(['link', 'add', 'a1', 'type', 'veth', 'peer', 'name', 'a2']);
+  inA(['addr', 'add', '10.78.2.1/24', 'dev', 'a1']);
+  inA(['link', 'set', 'a1', 'up']);
+  inA(['link', 'set', 'a2', 'up']);
+  sh('ip', ['-n', B, 'addr', 'add', '10.78.1.2/24', 'dev', 'b0']);
+  sh('ip', ['-n', B, 'link', 'set', 'b0', 'up']);
+  sh('ip', ['netns', 'exec', B, 'sysctl', '-qw', 'net.ipv4.conf.b0.arp_accept=1']);
+  ready = true;
+});
+
+afterAll(() => {
+  for (const ns of [A, B]) sh('ip', ['netns', 'del', ns], { allowFail: true });
+  se.cleanup();
+});
+
+describe('IPaddr2', () => {
+  itWithTools(NET_TOOLS, 'start adds IP/BITS with the label on the given NIC, announces it by ARP; status, idempotent start, stop', async () => {
+    expect(ready).toBe(true);
+    const spec = '10.78.1.10/24/a0:vip';
+    let r = run('IPaddr2', [spec, 'status']);
+    expect(r.stdout).toBe('INFO:  Resource is stopped\n');
+    expect(r.status).toBe(7);
+    expect(owned(r.stdout)).toBe(false);
+
+    r = run('IPaddr2', [spec, 'start']);
+    expect(r.stdout).toBe('INFO:  Success\n');
+    expect(r.status).toBe(0);
+    expect(where('10.78.1.10')).toEqual(['a0 24 a0:vip']);
+    expect(inA(['-o', '-4', 'addr', 'show', 'dev', 'a0'])).toMatch(/inet 10\.78\.1\.10\/24 brd 10\.78\.1\.255 /);
+    // the gratuitous ARP reaches the other namespace with a0's MAC
+    const mac = macOf(A, 'a0');
+    await waitFor('the gratuitous ARP for 10.78.1.10 in namespace B', () => neighMac('10.78.1.10') === mac);
+
+    r = run('IPaddr2', [spec, 'status']);
+    expect(r.stdout).toBe('INFO:  Running OK\n');
+    expect(r.status).toBe(0);
+    expect(owned(r.stdout)).toBe(true);
+
+    r = run('IPaddr2', [spec, 'start']);
+    expect(r.status).toBe(0);
+    expect(where('10.78.1.10')).toEqual(['a0 24 a0:vip']);
+
+    r = run('IPaddr2', [spec, 'stop']);
+    expect(r.stdout).toBe('INFO:  Success\n');
+    expect(r.status).toBe(0);
+    expect(where('10.78.1.10')).toEqual([]);
+    expect(owned(run('IPaddr2', [spec, 'status']).stdout)).toBe(false);
+    // stop when stopped succeeds (heartbeat stops every group at shutdown)
+    expect(run('IPaddr2', [spec, 'stop']).status).toBe(0);
+
+    const log = se.log();
+    expect(log).toMatch(/^IPaddr2\[\d+\]:\t\d{4}\/\d\d\/\d\d_\d\d:\d\d:\d\d INFO: ip -f inet addr add 10\.78\.1\.10\/24 brd \+ dev a0 label a0:vip$/m);
+    expect(log).toContain('INFO: ip -f inet addr delete 10.78.1.10/24 dev a0');
+  });
+
+  itWithTools(NET_TOOLS, 'NIC and mask from the routes; a dotted mask; no label unless given', () => {
+    expect(ready).toBe(true);
+    expect(run('IPaddr2', ['10.78.2.20', 'start']).status).toBe(0);
+    expect(where('10.78.2.20')).toEqual(['a1 24 a1']);
+    expect(run('IPaddr2', ['10.78.1.21/255.255.255.0/a0', 'start']).status).toBe(0);
+    expect(where('10.78.1.21')).toEqual(['a0 24 a0']);
+    expect(se.log()).toContain('Using calculated nic for 10.78.2.20: a1');
+    expect(run('IPaddr2', ['10.78.2.20', 'stop']).status).toBe(0);
+    expect(run('IPaddr2', ['10.78.1.21/255.255.255.0/a0', 'stop']).status).toBe(0);
+    expect(where('10.78.2.20')).toEqual([]);
+    expect(where('10.78.1.21')).toEqual([]);
+  });
+
+  itWithTools(NET_TOOLS, 'argument errors: usage exit 1, bad address, label too long', () => {
+    expect(ready).toBe(true);
+    let r = run('IPaddr2', ['start']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^usage: \S*IPaddr2 ip-address\[\/netmaskbits\[\/interface\[:label\]\[\/broadcast\]\]\] \(start\|stop\|status\|usage\|meta-data\)\n$/);
+    r = run('IPaddr2', ['10.78.1.30', 'frob']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('ERROR: Unknown operation: frob');
+    r = run('IPaddr2', ['10.78.1.300', 'start']);
+    expect(r.status).not.toBe(0);
+    expect(owned(r.stdout)).toBe(false);
+    r = run('IPaddr2', ['10.78.1.30/24/a0:averyveryverylonglabel', 'start']);
+    expect(r.stdout).toBe('ERROR:  Illegal argument\n');
+    expect(r.status).toBe(2);
+    expect(where('10.78.1.30')).toEqual([]);
+  });
+});
+
+describe('IPaddr', () => {
+  itWithTools(NET_TOOLS, 'a bare IP goes on the interface of its connected route, as the next free alias NIC:N', async () => {
+    expect(ready).toBe(true);
+    for (const ip of ['10.78.2.50', '10.78.2.51', '10.78.1.50']) {
+      const r = run('IPaddr', [ip, 'start']);
+      expect(r.stdout).toBe('INFO:  Success\n');
+      expect(r.status).toBe(0);
+    }
+    expect(where('10.78.2.50')).toEqual(['a1 24 a1:0']);
+    expect(where('10.78.2.51')).toEqual(['a1 24 a1:1']);
+    expect(where('10.78.1.50')).toEqual(['a0 24 a0:0']);
+    expect(se.log()).toContain('INFO: Using calculated nic for 10.78.2.50: a1');
+    await waitFor('the gratuitous ARP for 10.78.1.50', () => neighMac('10.78.1.50') === macOf(A, 'a0'));
+
+    const st = run('IPaddr', ['10.78.2.50', 'status']);
+    expect(st.stdout).toBe('INFO:  Running OK\n');
+    expect(owned(st.stdout)).toBe(true);
+    // start again: already there, nothing added
+    expect(run('IPaddr', ['10.78.2.50', 'start']).status).toBe(0);
+    expect(where('10.78.2.50')).toEqual(['a1 24 a1:0']);
+
+    // stop frees the alias; the next start takes the lowest free one again
+    expect(run('IPaddr', ['10.78.2.50', 'stop']).status).toBe(0);
+    expect(where('10.78.2.50')).toEqual([]);
+    expect(run('IPaddr', ['10.78.2.52/24/a1', 'start']).status).toBe(0);
+    expect(where('10.78.2.52')).toEqual(['a1 24 a1:0']);
+    for (const ip of ['10.78.2.51', '10.78.1.50', '10.78.2.52']) expect(run('IPaddr', [ip, 'stop']).status).toBe(0);
+    expect(where('10.78.2.51')).toEqual([]);
+    expect(where('10.78.2.52')).toEqual([]);
+    const r = run('IPaddr', ['10.78.2.50', 'status']);
+    expect(r.stdout).toBe('INFO:  Resource is stopped\n');
+    expect(r.status).toBe(7);
+  });
+
+  itWithTools(NET_TOOLS, 'no connected route: start fails (rc 1); a NIC other than the route\'s: rc 2; one arg only: usage', () => {
+    expect(ready).toBe(true);
+    let r = run('IPaddr', ['10.78.3.5', 'start']);
+    expect(r.stdout).toBe('ERROR:  Generic error\n');
+    expect(r.status).toBe(1);
+    expect(se.log()).toContain('ERROR: Unable to find nic or netmask for 10.78.3.5');
+    r = run('IPaddr', ['10.78.1.5/24/a1', 'start']);
+    expect(r.status).toBe(2);
+    expect(se.log()).toContain('ERROR: Invalid parameter value: nic [a1] Calculated nic: [a0]');
+    expect(where('10.78.1.5')).toEqual([]);
+    r = run('IPaddr', ['status']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^usage: \S*IPaddr <ip-address> \(start\|stop\|status\|usage\|meta-data\)\n$/);
+  });
+});
+
+describe('SendArp', () => {
+  itWithTools(NET_TOOLS, 'start announces IP on NIC (pseudo resource: running until stop)', async () => {
+    expect(ready).toBe(true);
+    inA(['addr', 'add', '10.78.1.70/24', 'dev', 'a0']);
+    let r = run('SendArp', ['10.78.1.70/a0', 'status']);
+    expect(owned(r.stdout)).toBe(false);
+    r = run('SendArp', ['10.78.1.70/a0', 'start']);
+    expect(r.status).toBe(0);
+    await waitFor('the gratuitous ARP for 10.78.1.70', () => neighMac('10.78.1.70') === macOf(A, 'a0'));
+    r = run('SendArp', ['10.78.1.70/a0', 'status']);
+    expect(r.stdout).toBe('running\nINFO:  Running OK\n');
+    expect(owned(r.stdout)).toBe(true);
+    expect(run('SendArp', ['10.78.1.70/a0', 'stop']).status).toBe(0);
+    r = run('SendArp', ['10.78.1.70/a0', 'status']);
+    expect(r.stdout).toBe('stopped\nINFO:  Resource is stopped\n');
+    expect(owned(r.stdout)).toBe(false);
+    expect(run('SendArp', ['10.78.1.70/a0', 'stop']).status).toBe(0);
+    inA(['addr', 'del', '10.78.1.70/24', 'dev', 'a0']);
+  });
+});
+
+describe('portblock', () => {
+  const rules = () => sh('ip', ['netns', 'exec', A, 'iptables', '-w', '-S', 'INPUT']);
+  const RULE = '-A INPUT -p tcp -m multiport --dports 80,8000:8010 -j DROP';
+
+  itWithTools([...NET_TOOLS, 'iptables'], 'block: start inserts the DROP rule, stop deletes it; unblock the other way round', () => {
+    expect(ready).toBe(true);
+    const blk = ['tcp', '80,8000:8010', 'block'];
+    let r = run('portblock', [...blk, 'status']);
+    expect(r.stdout).toBe('portblock DROP rule [tcp 80,8000:8010 0.0.0.0/0 in block] is inactive\nINFO:  Resource is stopped\n');
+    expect(owned(r.stdout)).toBe(false);
+    expect(run('portblock', [...blk, 'start']).status).toBe(0);
+    expect(run('portblock', [...blk, 'start']).status).toBe(0);
+    expect(rules().split('\n').filter((l) => l === RULE)).toHaveLength(1);
+    r = run('portblock', [...blk, 'status']);
+    expect(r.stdout).toBe('portblock DROP rule [tcp 80,8000:8010 0.0.0.0/0 in block]  is running (OK)\nINFO:  Running OK\n');
+    expect(owned(r.stdout)).toBe(true);
+    expect(run('portblock', [...blk, 'stop']).status).toBe(0);
+    expect(rules()).not.toContain(RULE);
+    expect(owned(run('portblock', [...blk, 'status']).stdout)).toBe(false);
+
+    const unb = ['tcp', '80,8000:8010', 'unblock'];
+    expect(run('portblock', [...unb, 'stop']).status).toBe(0);
+    expect(rules()).toContain(RULE);
+    expect(owned(run('portblock', [...unb, 'status']).stdout)).toBe(false);
+    expect(run('portblock', [...unb, 'start']).status).toBe(0);
+    expect(rules()).not.toContain(RULE);
+    r = run('portblock', [...unb, 'status']);
+    expect(r.stdout).toContain('is running (OK)');
+    expect(owned(r.stdout)).toBe(true);
+    expect(run('portblock', [...unb, 'stop']).status).toBe(0);
+    expect(rules()).toContain(RULE);
+    expect(run('portblock', [...blk, 'stop']).status).toBe(0);
+    expect(rules()).not.toContain(RULE);
+
+    r = run('portblock', ['tcp', '80', 'start']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^usage: \S*portblock \{udp\|tcp\} portno,portno \{block\|unblock\} /);
+  });
+});
