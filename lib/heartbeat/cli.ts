@@ -1,8 +1,117 @@
+/**
+ * The heartbeat command. Today it validates and dumps the configuration
+ * (`--check`, `--dump-json`); the daemon and its control options come later,
+ * and until then they say so and exit non-zero.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
 import { runCommand } from '../shared/cli.js';
+import { formatDiagnostic, type ConfigWarning } from '../shared/errors.js';
+import { nodeConfigFs } from '../shared/fs.js';
+import { CheckFailed, checkHaDir, dumpModel } from './config-check.js';
 
-export function main(_argv: string[]): number {
-  process.stderr.write('heartbeat: not implemented yet\n');
-  return 1;
+export const DEFAULT_HA_DIR = '/etc/ha.d';
+/** The version we are a drop-in for, as `heartbeat -V` prints it. */
+export const VERSION_TEXT = '3.0.6 (heartbeat-ts)';
+/** LSB "invalid or excess argument(s)": the original's exit status for a bad option. */
+const EXIT_USAGE = 2;
+
+const USAGE = 'Usage: heartbeat [-dDkMrRsvWlVf] [-C Current-resource-state]\n\t-C only valid with -R\n\t-r is mutually exclusive with -R\n';
+
+/** Daemon options of Heartbeat 3.0.6 we accept but do not implement yet. */
+const DAEMON_FLAGS: readonly [string, string][] = [
+  ['-d', 'raise the debug level (repeatable)'],
+  ['-D', 'print the ha.cf directives that have defaults'],
+  ['-W', 'with -D: wiki format'],
+  ['-k', 'stop the running daemon'],
+  ['-M', 'do not manage resources'],
+  ['-r', 're-read the configuration of the running daemon'],
+  ['-R', 'restart-exec keeping resources (internal)'],
+  ['-s', 'report whether the daemon runs'],
+  ['-v', 'verbose: dump the parsed configuration at start'],
+  ['-l', 'disable realtime scheduling'],
+  ['-f', 'stay in the foreground'],
+];
+
+export function formatWarning(w: ConfigWarning): string {
+  return `${w.file}:${w.line}: warning: ${w.message}`;
+}
+
+/** Local node name as heartbeat picks it: first line of ha.d/nodeinfo, else `uname -n`; lowercased. */
+export function localNodeName(haDir: string): string {
+  try {
+    const first = fs.readFileSync(path.join(haDir, 'nodeinfo'), 'utf8').split('\n')[0]?.trim();
+    if (first) return first.toLowerCase();
+  } catch {
+    // no nodeinfo: fall back to the host name
+  }
+  return os.hostname().toLowerCase();
+}
+
+function buildProgram(): Command {
+  const program = new Command('heartbeat')
+    .description('Heartbeat v1 cluster daemon (heartbeat-ts); today: configuration check')
+    .option('--check', `validate ha.cf, authkeys and haresources in $HA_DIR (default ${DEFAULT_HA_DIR}) and exit`)
+    .option('--dump-json', 'validate, then print the normalized configuration as JSON (keys are never printed)')
+    .option('--confdir <dir>', 'read the configuration from DIR instead of $HA_DIR')
+    .option('-V', 'print the version')
+    .addOption(new Option('-C <state>', 'current resource state, with -R (none|local|foreign|all)'))
+    .helpOption('-h, --help', 'show this help')
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeErr: () => {}, writeOut: (s) => process.stdout.write(s) });
+  for (const [flag, what] of DAEMON_FLAGS) program.option(flag, `${what} (not implemented yet)`);
+  return program;
+}
+
+export function main(argv: string[]): number {
+  const program = buildProgram();
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help') return 0;
+      process.stderr.write(`heartbeat: ${e.message.replace(/^error: /, '')}\n${USAGE}`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+  const o = program.opts<Record<string, unknown>>();
+  if (o['V']) {
+    process.stdout.write(`${VERSION_TEXT}\n`);
+    return 0;
+  }
+  if (o['C'] !== undefined && !o['R']) {
+    process.stderr.write(`heartbeat: -C only valid with -R\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (o['r'] && o['R']) {
+    process.stderr.write(`heartbeat: -r is mutually exclusive with -R\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (!o['check'] && !o['dumpJson']) {
+    const used = DAEMON_FLAGS.map(([f]) => f).filter((f) => o[f.slice(1)]);
+    const what = used.length > 0 ? `option ${used.join(' ')} is` : 'the daemon is';
+    process.stderr.write(`heartbeat: ${what} not implemented yet; use heartbeat --check to validate the configuration\n`);
+    return 1;
+  }
+  const haDir = (o['confdir'] as string | undefined) ?? process.env['HA_DIR'] ?? DEFAULT_HA_DIR;
+  try {
+    const { config, warnings } = checkHaDir(haDir, nodeConfigFs, { localNode: localNodeName(haDir) });
+    for (const w of warnings) process.stderr.write(formatWarning(w) + '\n');
+    if (o['dumpJson']) process.stdout.write(JSON.stringify(dumpModel(config), null, 2) + '\n');
+    else process.stdout.write(`heartbeat: configuration in ${haDir} is valid\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof CheckFailed) {
+      for (const w of e.warnings) process.stderr.write(formatWarning(w) + '\n');
+      for (const d of e.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+      return e.exitCode;
+    }
+    throw e;
+  }
 }
 
 export function run(): Promise<void> {
