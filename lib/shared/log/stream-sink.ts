@@ -1,0 +1,29 @@
+import pino from 'pino';
+import type { LineSink } from './sink.js';
+
+type SonicBoom = ReturnType<typeof pino.destination>;
+
+/** stderr (foreground, -d) or stdout (ldirectord supervised=yes), written synchronously. */
+export class FdSink implements LineSink {
+  private readonly boom: SonicBoom;
+  constructor(readonly fd: 1 | 2) {
+    this.boom = pino.destination({ fd, sync: true });
+  }
+  write(line: string): void {
+    this.boom.write(line + '\n');
+  }
+  reopen(): void {}
+  async close(): Promise<void> {
+    this.boom.flushSync();
+  }
+}
+
+/** Collects lines in memory: for tests and for `-v` style dumps. */
+export class MemorySink implements LineSink {
+  readonly lines: string[] = [];
+  write(line: string): void {
+    this.lines.push(line);
+  }
+  reopen(): void {}
+  async close(): Promise<void> {}
+}
