@@ -70,6 +70,8 @@ export function isIPv6Multicast(text: string): boolean {
 
 /** A host name as resolvers accept it (letters, digits, `-`, `_`, dots). */
 export function isHostName(text: string): boolean {
+  // All digits and dots is an address attempt, not a name (the resolver would refuse 10.0.0.300).
+  if (/^[\d.]+$/.test(text)) return isIPv4(text);
   return /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/.test(text) && text.length <= 253;
 }
 
