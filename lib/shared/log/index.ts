@@ -1,0 +1,15 @@
+export * from './clock.js';
+export * from './levels.js';
+export type { LogRecord, LineFormat } from './record.js';
+export * from './heartbeat-format.js';
+export * from './ldirectord-format.js';
+export * from './drbd-format.js';
+export * from './redact.js';
+export * from './rate-limit.js';
+export type { Destination, LineSink } from './sink.js';
+export * from './file-sink.js';
+export * from './stream-sink.js';
+export * from './syslog-sink.js';
+export * from './logger.js';
+export * from './hacf-destinations.js';
+export * from './ldirectord-destinations.js';
