@@ -54,10 +54,9 @@ describe('file destination', () => {
   it('open-per-line files (ldirectord) follow a rotation without reopen()', () => {
     const file = path.join(dir, 'ldirectord.log');
     const sink = new FileSink(file, { openPerLine: true });
-    const rec = { priority: 'info' as const, time: T, pid: 1, msg: '' };
-    sink.write('one', rec);
+    sink.write('one');
     fs.renameSync(file, file + '.1');
-    sink.write('two', rec);
+    sink.write('two');
     expect(read(file + '.1')).toEqual(['one']);
     expect(read(file)).toEqual(['two']);
   });
