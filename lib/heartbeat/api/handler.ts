@@ -1,0 +1,283 @@
+/**
+ * The request side of the local client API, as a pure core: one ApiSession
+ * per connection takes decoded messages and returns what to send back, what
+ * to forward to the cluster and whether to drop the connection. It answers
+ * from an injected ClusterView and never throws on client input: a malformed
+ * or unexpected request gets the reply (or the silence) Heartbeat 3.0.6's
+ * hb_api.c gives it.
+ */
+import { HaMessage } from '../wire/message.js';
+import { AF, Req, Result, T_APIREQ, T_APIRESP, T_QCSTATUS, T_RCSTATUS } from './protocol.js';
+import type { ApiNode, ClusterView } from './view.js';
+
+export interface ApiClient {
+  readonly pid: number;
+  /** `from_id`; casual clients (cl_status) use their pid. */
+  readonly clientId: string;
+  /** A casual client may only query; a named one may also send cluster messages. */
+  readonly casual: boolean;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** What the session needs from outside besides the view. */
+export interface ApiEnv {
+  readonly view: ClusterView;
+  /** Whether a process exists (kill(pid, 0)); the original refuses sign-on for a dead pid. */
+  pidExists(pid: number): boolean;
+  /** Whether a client of that id is signed on over any connection. */
+  clientSignedOn(clientId: string): boolean;
+}
+
+export interface ApiOutcome {
+  /** Replies in order (nodelist/iflist answer with several). */
+  readonly replies: HaMessage[];
+  /** Messages for the cluster: named clients' traffic and remote client-status queries. */
+  readonly toCluster: HaMessage[];
+  /** Drop the connection after sending the replies; the reason is for the log. */
+  close?: string;
+  /** Why a request got no answer, for a rate-limited debug log. */
+  ignored?: string;
+}
+
+/** ASCII lowercase, as the original lowercases node names before lookup. */
+const asciiLower = (s: string): string => s.replace(/[A-Z]+/g, (c) => c.toLowerCase());
+
+/** C's atoi: optional blanks and sign, then leading digits; 0 when none. */
+export function atoi(s: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(s);
+  if (!m) return 0;
+  const n = parseInt(m[1]!, 10);
+  return Math.max(-2147483648, Math.min(2147483647, n));
+}
+
+/** sscanf("%ld") succeeded: blanks, optional sign, at least one digit. */
+const scansLong = (s: string): boolean => /^[ \t\n\v\f\r]*[+-]?\d/.test(s);
+
+function response(reqtype: string): HaMessage {
+  return new HaMessage().add(AF.type, T_APIRESP).add(AF.reqtype, reqtype);
+}
+
+function badreq(resp: HaMessage, reason?: string): HaMessage {
+  resp.add(AF.result, Result.badreq);
+  if (reason !== undefined) resp.add(AF.comment, reason);
+  return resp;
+}
+
+function ok(resp: HaMessage): HaMessage {
+  return resp.setString(AF.result, Result.ok);
+}
+
+const EINVAL = 'EINVAL';
+
+export class ApiSession {
+  private signedOn: ApiClient | undefined;
+
+  /** The signed-on client of this connection, if any. */
+  get client(): ApiClient | undefined {
+    return this.signedOn;
+  }
+
+  handle(msg: HaMessage, env: ApiEnv): ApiOutcome {
+    const out: ApiOutcome = { replies: [], toCluster: [] };
+    if (this.signedOn === undefined) this.signon(msg, env, out);
+    else this.request(this.signedOn, msg, env, out);
+    return out;
+  }
+
+  // ---- sign-on (api_process_registration_msg, api_add_client) ----
+
+  private signon(msg: HaMessage, env: ApiEnv, out: ApiOutcome): void {
+    const reqtype = msg.get(AF.reqtype);
+    if (msg.type !== T_APIREQ || reqtype !== Req.signon) {
+      out.ignored = 'first message is not a sign-on';
+      return;
+    }
+    const fromId = msg.get(AF.fromId);
+    const pidText = msg.get(AF.pid);
+    if (fromId === undefined && pidText === undefined) {
+      out.ignored = 'sign-on without from_id and pid';
+      return;
+    }
+    const pid = pidText === undefined ? 0 : atoi(pidText);
+    const resp = response(reqtype);
+    let failure: string | undefined;
+    let client: ApiClient | undefined;
+    const uidText = msg.get(AF.uid);
+    const gidText = msg.get(AF.gid);
+    if (pid <= 0 || !env.pidExists(pid)) failure = 'bad pid';
+    else if (fromId !== undefined && env.clientSignedOn(fromId)) failure = 'duplicate add request';
+    else if (uidText === undefined || gidText === undefined || !scansLong(uidText) || !scansLong(gidText)) failure = 'invalid id info';
+    else {
+      // SO_PEERCRED is out of reach from Node: who may connect is decided by
+      // the permissions of the socket's directory (see server.ts).
+      client = {
+        pid,
+        clientId: fromId ?? String(pid),
+        casual: fromId === undefined || atoi(fromId) === pid,
+        uid: atoi(uidText),
+        gid: atoi(gidText),
+      };
+    }
+    if (failure !== undefined) resp.add(AF.comment, failure);
+    resp.add(AF.result, failure === undefined ? Result.ok : Result.badreq);
+    const info = env.view.signonInfo();
+    resp.add(AF.deadtime, Math.max(0, Math.trunc(info.deadtimeMs)).toString(16));
+    resp.add(AF.keepalive, Math.max(0, Math.trunc(info.keepaliveMs)).toString(16));
+    resp.add(AF.node, env.view.localNode());
+    resp.add(AF.hbversion, info.hbVersion);
+    // The original cannot build its reply without a pacemaker value; we leave
+    // the field out instead, and the client then asks `getparm pacemaker`.
+    const pacemaker = env.view.parameter(AF.pacemaker);
+    if (pacemaker !== undefined) resp.add(AF.pacemaker, pacemaker);
+    resp.add(AF.logfacility, String(Math.trunc(info.logFacility)));
+    out.replies.push(resp);
+    if (client === undefined) out.close = `sign-on refused: ${failure}`;
+    else this.signedOn = client;
+  }
+
+  // ---- requests (api_process_request and the query handlers) ----
+
+  private request(client: ApiClient, msg: HaMessage, env: ApiEnv, out: ApiOutcome): void {
+    const type = msg.type;
+    if (type === undefined) {
+      out.ignored = 'message without a type';
+      return;
+    }
+    if (type !== T_APIREQ) {
+      if (client.casual) {
+        out.close = 'badclient: general message from a casual client';
+        return;
+      }
+      const fwd = msg.clone().setString(AF.fromId, client.clientId).setString(AF.toId, client.clientId);
+      out.toCluster.push(fwd);
+      return;
+    }
+    const fromId = msg.get(AF.fromId);
+    const pidText = msg.get(AF.pid);
+    const reqtype = msg.get(AF.reqtype);
+    if ((fromId === undefined && pidText === undefined) || reqtype === undefined) {
+      out.ignored = 'request without from_id/pid or reqtype';
+      return;
+    }
+    const sameClient = fromId !== undefined ? fromId === client.clientId : atoi(pidText!) === client.pid;
+    if (!sameClient) {
+      out.ignored = 'request names another client';
+      return;
+    }
+    const resp = response(reqtype);
+    const reply = (m: HaMessage): void => {
+      out.replies.push(m);
+    };
+    const nodeOf = (name: string | undefined): ApiNode | undefined => {
+      if (name === undefined) return undefined;
+      const wanted = asciiLower(name);
+      return env.view.nodes().find((n) => n.name === wanted);
+    };
+    switch (reqtype) {
+      case Req.signoff:
+        out.close = 'signoff';
+        return;
+      case Req.setfilter: {
+        const mask = msg.get('fmask');
+        return reply(mask !== undefined && /^\s*(0[xX])?[0-9a-fA-F]/.test(mask) && (parseInt(mask, 16) & 0x3f) !== 0 ? ok(resp) : badreq(resp, EINVAL));
+      }
+      case Req.setsignal: {
+        const sig = msg.get('signal');
+        const n = sig !== undefined && /^\s*\+?\d/.test(sig) ? parseInt(sig, 10) : -1;
+        return reply(n >= 0 && n < 32 && n !== 9 && n !== 19 ? ok(resp) : badreq(resp));
+      }
+      case Req.setSendqlen:
+        return;
+      case Req.nodelist: {
+        const nodes = env.view.nodes();
+        nodes.forEach((n, i) => {
+          resp.setString(AF.node, n.name).setString(AF.nodetype, n.type).setString(AF.status, n.status);
+          resp.setString(AF.result, i === nodes.length - 1 ? Result.ok : Result.more);
+          reply(resp.clone());
+        });
+        return;
+      }
+      case Req.nodestatus: {
+        const n = nodeOf(msg.get(AF.node));
+        return reply(n ? ok(resp.add(AF.status, n.status)) : badreq(resp, EINVAL));
+      }
+      case Req.nodeweight: {
+        const n = nodeOf(msg.get(AF.node));
+        return reply(n ? ok(resp.add(AF.weight, String(n.weight ?? 100))) : badreq(resp, EINVAL));
+      }
+      case Req.nodesite: {
+        const n = nodeOf(msg.get(AF.node));
+        return reply(n ? ok(resp.add(AF.site, n.site ?? '')) : badreq(resp, EINVAL));
+      }
+      case Req.nodetype: {
+        const n = nodeOf(msg.get(AF.node));
+        return reply(n ? ok(resp.add(AF.nodetype, n.type)) : badreq(resp, EINVAL));
+      }
+      case Req.numnodes:
+        return reply(ok(resp.add(AF.numnodes, String(env.view.nodes().filter((n) => n.type === 'normal').length))));
+      case Req.iflist: {
+        const n = nodeOf(msg.get(AF.node));
+        if (!n) return reply(badreq(resp, EINVAL));
+        if (n.type === 'ping') {
+          // A ping node has one link, named after the node itself.
+          const link = n.links.find((l) => l.name === n.name);
+          if (!link) return reply(badreq(resp, 'UhOh'));
+          return reply(ok(resp.add(AF.ifname, link.name).add(AF.status, link.status)));
+        }
+        // As the original: the OK goes with the last link unless that one is a
+        // ping link, which is never listed (a node whose links are all ping
+        // links gets no answer at all, and the client times out).
+        let last = n.links.length - 1;
+        if (last >= 0 && n.links[last]!.isPing === true) last--;
+        n.links.forEach((l, j) => {
+          if (j > last || l.isPing === true) return;
+          resp.setString(AF.ifname, l.name).setString(AF.status, l.status);
+          resp.setString(AF.result, j === last ? Result.ok : Result.more);
+          reply(resp.clone());
+        });
+        return;
+      }
+      case Req.ifstatus: {
+        const n = nodeOf(msg.get(AF.node));
+        const ifname = msg.get(AF.ifname);
+        const link = n && ifname !== undefined ? n.links.find((l) => l.name === ifname) : undefined;
+        return reply(link ? ok(resp.add(AF.status, link.status)) : badreq(resp, EINVAL));
+      }
+      case Req.clientstatus: {
+        const nodeName = msg.get(AF.node);
+        const cname = msg.get(AF.clientName);
+        const n = nodeOf(nodeName);
+        if (nodeName === undefined || cname === undefined || fromId === undefined || !n) return reply(badreq(resp, EINVAL));
+        resp.add(AF.subtype, T_RCSTATUS);
+        if (nodeName === env.view.localNode()) {
+          const online = env.clientSignedOn(cname) || env.view.localClients().includes(cname);
+          return reply(ok(resp.add(AF.clientStatus, online ? 'online' : 'offline')));
+        }
+        if (n.status !== 'active') return reply(ok(resp.add(AF.clientStatus, 'offline')));
+        // The answer comes from the other node as respond-cstatus, if ever.
+        out.toCluster.push(new HaMessage().add(AF.type, T_QCSTATUS).add(AF.to, nodeName).add(AF.clientName, cname).add(AF.fromId, fromId));
+        return;
+      }
+      case Req.getparm: {
+        const pname = msg.get(AF.pname);
+        if (pname === undefined) return reply(badreq(resp, EINVAL));
+        const value = env.view.parameter(pname === 'crm' ? AF.pacemaker : pname);
+        if (value !== undefined) resp.add(AF.pvalue, value);
+        return reply(ok(resp));
+      }
+      case Req.getrsc: {
+        const state = env.view.resourceState();
+        if (state === undefined) return reply(badreq(resp, 'Resource is managed by crm. Use crm tool to query resource'));
+        return reply(ok(resp.add(AF.resources, state)));
+      }
+      case Req.getuuid:
+        // Node UUIDs are not part of the view yet: answered as for an unknown name.
+        return reply(msg.get(AF.queryName) === undefined ? badreq(resp, 'no query node name found') : ok(resp));
+      case Req.getnodename:
+        return reply(msg.field(AF.queryUuid) === undefined ? badreq(resp, 'no query node name found') : ok(resp));
+      default:
+        return reply(badreq(resp));
+    }
+  }
+}
