@@ -96,7 +96,7 @@ export function collectAuthkeys(input: Uint8Array | string, file: string, opts: 
     const words = text.split(/[ \t\r\f\v]+/).filter((w) => w !== '');
     if (text.startsWith('a')) {
       // The original reads any line starting with `a` as `auth %d`, ignoring what follows the number.
-      const m = /^auth[ \t\r\f\v]+([+-]?\d+)/.exec(text);
+      const m = /^auth[ \t\r\f\v]*([+-]?\d+)/.exec(text);
       if (!m) {
         err(lineNo, 'AUTHKEYS_BAD_AUTH_LINE', `invalid auth line: expected "auth N" with N a key index`, words[0]);
         continue;
@@ -111,7 +111,8 @@ export function collectAuthkeys(input: Uint8Array | string, file: string, opts: 
     const after = num ? text.slice(num[0].length).split(/[ \t\r\f\v]+/).filter((w) => w !== '') : [];
     const method = after[0];
     if (!num || method === undefined) {
-      err(lineNo, 'AUTHKEYS_BAD_LINE', 'invalid auth line: expected "auth N" or "N crc|md5|sha1 [key]"', words[0]);
+      // No token here: a stray word on its own line is often a key.
+      err(lineNo, 'AUTHKEYS_BAD_LINE', 'invalid line: expected "auth N" or "N crc|md5|sha1 [key]"');
       continue;
     }
     const index = Number(num[0]);
