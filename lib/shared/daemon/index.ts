@@ -1,0 +1,3 @@
+export * from './pidfile.js';
+export * from './daemonize.js';
+export * from './signals.js';
