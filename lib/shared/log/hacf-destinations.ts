@@ -64,3 +64,25 @@ export function haDestinations(d: HaLoggingDirectives, o: HaDestinationOptions):
   if (o.stderr) out.push({ name: 'stderr', minPriority: 'debug', format: fileFormat, sink: new FdSink(2) });
   return out;
 }
+
+/** The environment heartbeat gives its children (resource scripts read it in ha_log). */
+export function haLoggingEnv(d: HaLoggingDirectives, debugLevel = 0): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (d.logfile !== undefined) env.HA_LOGFILE = d.logfile;
+  if (d.debugfile !== undefined) env.HA_DEBUGLOG = d.debugfile;
+  if (d.logfacility !== undefined && d.logfacility.toLowerCase() !== 'none') env.HA_LOGFACILITY = d.logfacility;
+  if (d.useLogd !== undefined) env.HA_LOGD = d.useLogd ? 'yes' : 'no';
+  if (debugLevel > 0) env.HA_debug = String(debugLevel);
+  return env;
+}
+
+/** Start-up notices about logging, exact texts of 3.0.6 (the daemon decides when to log them). */
+export const NO_LOG_ENTRY_NOTICE = 'No log entry found in ha.cf -- use logd';
+export const LOGD_DISABLED_WARNING = 'Logging daemon is disabled --enabling logging daemon is recommended';
+
+export function haLoggingNotices(d: HaLoggingDirectives): { priority: Priority; msg: string }[] {
+  const out: { priority: Priority; msg: string }[] = [];
+  if (d.logfile === undefined && d.debugfile === undefined && d.logfacility === undefined) out.push({ priority: 'info', msg: NO_LOG_ENTRY_NOTICE });
+  else if (d.useLogd !== true) out.push({ priority: 'warn', msg: LOGD_DISABLED_WARNING });
+  return out;
+}

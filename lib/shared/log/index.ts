@@ -13,3 +13,4 @@ export * from './syslog-sink.js';
 export * from './logger.js';
 export * from './hacf-destinations.js';
 export * from './ldirectord-destinations.js';
+export * from './ha-script-destinations.js';
