@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { itWithTools } from '../helpers/env.js';
-import { SHELLFUNCS, owned, runScript, scriptEnv, waitFor, writeStub } from './script-helpers.js';
+import { RESOURCE_D, SHELLFUNCS, owned, runScript, scriptEnv, waitFor, writeStub } from './script-helpers.js';
 
 const se = scriptEnv('hbts-scripts-misc');
 const stubs = path.join(se.dir, 'bin');
@@ -321,3 +321,58 @@ describe('etc/ha.d/shellfuncs', () => {
   });
 });
 
+
+describe('resource.d/hto-mapfuncs (for third-party wrappers)', () => {
+  it('ra_execocf maps status to monitor and prints the classic closing lines', () => {
+    const ocf = path.join(se.dir, 'ocf');
+    writeStub(
+      path.join(ocf, 'resource.d', 'heartbeat', 'Thing'),
+      `echo "$1 $OCF_RESKEY_name $OCF_RESOURCE_INSTANCE" >> "${ocf}/calls"
+case $1 in start) : > "${ocf}/on" ;; stop) rm -f "${ocf}/on" ;; monitor) [ -f "${ocf}/on" ] || exit 7 ;; esac
+exit 0`,
+    );
+    const wrapper = writeStub(
+      path.join(se.dir, 'wrap', 'Thing'),
+      `. "${RESOURCE_D}/hto-mapfuncs"
+usage() { echo "usage: $0 name $LEGAL_ACTIONS"; }
+OCF_RESKEY_name=$1; export OCF_RESKEY_name
+OCF_TYPE=Thing; OCF_RESOURCE_INSTANCE=Thing_$1
+ra_execocf $2`,
+    );
+    const env = { ...process.env, ...se.env, OCF_ROOT: ocf, HA_FUNCS: SHELLFUNCS };
+    const run = (args: string[]) => {
+      const r = spawnSync(wrapper, args, { encoding: 'utf8', env, timeout: 10_000 });
+      return { status: r.status, stdout: r.stdout };
+    };
+    expect(run(['x', 'status'])).toEqual({ status: 7, stdout: 'INFO:  Resource is stopped\n' });
+    expect(run(['x', 'start'])).toEqual({ status: 0, stdout: 'INFO:  Success\n' });
+    expect(run(['x', 'status'])).toEqual({ status: 0, stdout: 'INFO:  Running OK\n' });
+    expect(run(['x', 'stop'])).toEqual({ status: 0, stdout: 'INFO:  Success\n' });
+    expect(run(['x', 'frob']).stdout).toBe('ERROR: Unknown operation: frob\nusage: ' + wrapper + ' name (start|stop|status|usage|meta-data)\n');
+    expect(fs.readFileSync(path.join(ocf, 'calls'), 'utf8')).toBe('monitor x Thing_x\nstart x Thing_x\nmonitor x Thing_x\nstop x Thing_x\n');
+  });
+});
+
+describe('layouts', () => {
+  it('runs through the etc/ha.d/resource.d symlink and from a copy installed as /etc/ha.d does (shellfuncs found)', () => {
+    const viaLink = spawnSync(path.join(RESOURCE_D, '..', 'etc', 'ha.d', 'resource.d', 'Delay'), ['0', 'stop'], {
+      encoding: 'utf8',
+      env: { ...process.env, ...se.env, HA_LOGTAG: '' },
+      timeout: 10_000,
+    });
+    expect(viaLink.stdout).toBe('INFO:  Success\n');
+    // an installed copy: /etc/ha.d/{shellfuncs,resource.d/*}
+    const etc = path.join(se.dir, 'installed', 'ha.d');
+    fs.mkdirSync(path.join(etc, 'resource.d'), { recursive: true });
+    fs.copyFileSync(SHELLFUNCS, path.join(etc, 'shellfuncs'));
+    for (const f of fs.readdirSync(RESOURCE_D)) fs.copyFileSync(path.join(RESOURCE_D, f), path.join(etc, 'resource.d', f));
+    const logfile = path.join(se.dir, 'installed', 'log');
+    const r = spawnSync(path.join(etc, 'resource.d', 'Delay'), ['0', 'stop'], {
+      encoding: 'utf8',
+      env: { ...process.env, ...se.env, HA_LOGFILE: logfile, HA_FUNCS: '' },
+      timeout: 10_000,
+    });
+    expect(r.stdout).toBe('INFO:  Success\n');
+    expect(fs.readFileSync(logfile, 'utf8')).toMatch(/^Delay\[\d+\]:\t\S+ INFO: Delay already stopped\.\n/);
+  });
+});
