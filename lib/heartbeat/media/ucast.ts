@@ -1,9 +1,10 @@
 /**
  * `ucast <dev> <peer>`: send to peer:udpport; receive on the shared
  * 0.0.0.0:udpport. The original's receive socket takes any datagram on its
- * device; we keep only those from the configured peer (and on the device's
- * subnets), so two `ucast eth0` lines report each packet once, on the right
- * medium (see docs/heartbeat-media.md).
+ * device; we keep only those from the configured peer, so two `ucast eth0`
+ * lines report each packet once, on the right medium. The peer's address is
+ * what ties a datagram to this link: no subnet test, so a peer reached
+ * through a router (ucast's use case beside bcast) is heard too.
  */
 import { lookup } from 'node:dns/promises';
 import { checkIpv4, checkMaxPacket, checkPort } from './checks.js';
@@ -43,7 +44,7 @@ export async function openUcast(opts: UcastOptions): Promise<UdpMedium> {
     iface,
     destination: { address: peer, port },
     receive: { address: '0.0.0.0', port },
-    accepts: (source) => source === peer && iface.onLink(source),
+    accepts: (source) => source === peer,
     maxPacketBytes,
     configureSender: () => {},
   });

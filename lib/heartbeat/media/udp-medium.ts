@@ -53,7 +53,6 @@ export class UdpMedium extends MediumBase {
     const plan = this.#plan;
     const sender = dgram.createSocket({ type: 'udp4' });
     this.#sender = sender;
-    sender.on('error', (e) => this.#sendFailed(e));
     await new Promise<void>((resolve, reject) => {
       sender.once('error', reject);
       // Our packets leave with the interface's address, so peers' filters (and the original's) see them on this link.
@@ -64,6 +63,7 @@ export class UdpMedium extends MediumBase {
     }).catch((e: Error) => {
       throw new MediaError(MediaErrorCode.BindFailed, `cannot open the send socket: ${e.message}`, { medium: this.name, cause: e });
     });
+    sender.on('error', (e) => this.#sendFailed(e));
     plan.configureSender(sender);
     this.#lease = await leasePort(plan.receive.address, plan.receive.port, (bytes, from) => this.#received(bytes, from));
     this.#lease.onError((e) => this.fault(new MediaError(MediaErrorCode.ReceiveFailed, e.message, { medium: this.name, cause: e })));
