@@ -1,3 +1,4 @@
 export * from './pidfile.js';
 export * from './daemonize.js';
 export * from './signals.js';
+export * from './control.js';
