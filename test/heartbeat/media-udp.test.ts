@@ -12,10 +12,11 @@
  * datagram is handed to every medium of a process in the same turn, so once
  * the medium that should see it has, the others have decided.
  */
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { HaMessage, decodeAuthenticPacket, encodeSignedNetstring, type AuthKey } from '../../lib/heartbeat/wire/index.js';
 import { hasTool, itWithTools } from '../helpers/env.js';
-import { MediaNode, TestNet, type NodeEvent } from './media-harness.js';
+import { DEFAULT_WAIT_MS, MediaNode, TestNet, type NodeEvent } from './media-harness.js';
 
 const key: AuthKey = { index: 1, method: 'sha1', key: 'somesecret' };
 let seq = 0;
@@ -212,5 +213,35 @@ describe('UDP media between network namespaces', () => {
     const p = statusFrom('alpha', 'after reopen');
     await node('alpha').send('u-delta', p);
     await node('delta').waitForPacket('again', p);
+  });
+
+  itWithTools(TOOLS, 'a send the kernel refuses (link down) is a fault event, not an exception; the medium works again when the link is back', async () => {
+    const ns = net!.ns('delta');
+    const d = node('delta');
+    const linkSet = (state: string): void => {
+      execFileSync('ip', ['-n', ns, 'link', 'set', 'eth0', state], { stdio: 'ignore', timeout: 10_000 });
+    };
+    linkSet('down');
+    try {
+      await d.send('again', statusFrom('delta', 'into a dead link')); // accepted: the failure comes later
+      const fault = await d.waitFor((e) => e.ev === 'fault' && e.id === 'again');
+      expect(fault.code).toBe('MEDIA_SEND_FAILED');
+    } finally {
+      linkSet('up');
+    }
+    const stats = (await d.do({ op: 'stats', id: 'again' })).stats as { sendErrors: number };
+    expect(stats.sendErrors).toBeGreaterThanOrEqual(1);
+    // the veth needs a moment to carry traffic again: retry (bounded) until alpha hears one
+    const deadline = Date.now() + DEFAULT_WAIT_MS;
+    for (let i = 0; ; i++) {
+      const p = statusFrom('delta', `back ${i}`);
+      await d.send('again', p);
+      try {
+        await node('alpha').waitForPacket('u-delta', p, 250);
+        break;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+      }
+    }
   });
 });
