@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CORPUS, runBin } from '../helpers/env.js';
+import { CORPUS, REPO_ROOT, runBin } from '../helpers/env.js';
 import { readFileSync } from 'node:fs';
 
 const SECRET = 'Very-Secret-Key-4711';
@@ -134,6 +134,13 @@ describe('heartbeat --check', () => {
     const dir = good({ hacf: GOOD_HACF.replace(`node ${HOST} peer`, 'node Peer other'), haresources: 'peer 10.0.0.10\n' });
     writeFileSync(path.join(dir, 'nodeinfo'), 'PEER\n');
     expect(runBin('heartbeat', ['--check', '--confdir', dir]).stderr).toBe('');
+  });
+  it('accepts the sample configuration in etc/ha.d (authkeys made 600: git keeps 644)', () => {
+    const sample = (n: string) => readFileSync(path.join(REPO_ROOT, 'etc', 'ha.d', n), 'utf8');
+    const dir = haDir({ hacf: sample('ha.cf'), authkeys: sample('authkeys'), haresources: sample('haresources'), scripts: ['IPaddr', 'drbddisk', 'Filesystem', 'apache2'] });
+    const r = runBin('heartbeat', ['--check', '--confdir', dir]);
+    expect(r.stderr).not.toMatch(/:\d+: (?!warning)/);
+    expect(r.status).toBe(0);
   });
   it('accepts the corpus files the original accepts', () => {
     const dir = haDir({
