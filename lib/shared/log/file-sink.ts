@@ -1,9 +1,7 @@
 import * as fs from 'node:fs';
-import pino from 'pino';
+import { loadPino, type SonicBoom } from './pino-loader.js';
 import { HbError } from '../errors.js';
 import type { LineSink } from './sink.js';
-
-type SonicBoom = ReturnType<typeof pino.destination>;
 
 export interface FileSinkOptions {
   /**
@@ -48,7 +46,7 @@ export class FileSink implements LineSink {
 
   private open(): SonicBoom | undefined {
     try {
-      const boom = pino.destination({ dest: this.path, sync: true, append: true, mkdir: false });
+      const boom = loadPino().destination({ dest: this.path, sync: true, append: true, mkdir: false });
       // A failing reopen after logrotate must not crash the daemon.
       boom.on('error', (e: Error) => this.onError(`Cannot open ${this.path}: ${e.message}`));
       return boom;

@@ -1,4 +1,5 @@
-import pino from 'pino';
+import type pino from 'pino';
+import { loadPino } from './pino-loader.js';
 import { systemClock, type Clock } from './clock.js';
 import { PINO_LEVELS, priorityFromPinoLevel, type Priority } from './levels.js';
 import type { LogRecord } from './record.js';
@@ -57,7 +58,8 @@ export class Logger {
       level: d.minPriority,
       stream: formattingStream(d, this.redactor),
     }));
-    const logger = pino(
+    const createPino = loadPino();
+    const logger = createPino(
       {
         customLevels: PINO_LEVELS,
         useOnlyCustomLevels: true,
@@ -65,7 +67,7 @@ export class Logger {
         base: { pid: opts.pid ?? process.pid },
         timestamp: () => `,"time":${clock()}`,
       },
-      pino.multistream(streams, { levels: PINO_LEVELS, dedupe: false }),
+      createPino.multistream(streams, { levels: PINO_LEVELS, dedupe: false }),
     );
     this.emit = logger as unknown as Record<Priority, pino.LogFn>;
   }

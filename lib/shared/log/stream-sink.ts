@@ -1,13 +1,11 @@
-import pino from 'pino';
+import { loadPino, type SonicBoom } from './pino-loader.js';
 import type { LineSink } from './sink.js';
-
-type SonicBoom = ReturnType<typeof pino.destination>;
 
 /** stderr (foreground, -d) or stdout (ldirectord supervised=yes), written synchronously. */
 export class FdSink implements LineSink {
   private readonly boom: SonicBoom;
   constructor(readonly fd: 1 | 2) {
-    this.boom = pino.destination({ fd, sync: true });
+    this.boom = loadPino().destination({ fd, sync: true });
   }
   write(line: string): void {
     this.boom.write(line + '\n');
