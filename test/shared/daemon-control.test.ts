@@ -33,7 +33,9 @@ describe('controlling a running daemon through its pid file', () => {
     const pidFile = path.join(dir, 'heartbeat.pid');
     fs.writeFileSync(pidFile, formatPidFileContent(c.pid!));
     expect(await stopDaemon(pidFile, { timeoutMs: 10_000, pollMs: 10 })).toBe('stopped');
-    expect(c.exitCode ?? c.signalCode).not.toBeNull();
+    // stopDaemon counts a zombie as gone; Node's exit event for its child may come a moment later.
+    const code = c.exitCode ?? (await new Promise((r) => c.once('exit', (code) => r(code))));
+    expect(code).toBe(0);
   });
 
   it('not running: nothing sent (stale or absent pid file)', async () => {

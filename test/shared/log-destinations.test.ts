@@ -61,6 +61,13 @@ describe('file destination', () => {
     expect(read(file)).toEqual(['two']);
   });
 
+  it('ldirectord: a line that cannot be written to its file goes to stderr itself', () => {
+    const errors: string[] = [];
+    const sink = new FileSink(path.join(dir, 'missing-dir', 'ldirectord.log'), { openPerLine: true, lineToStderrOnFailure: true, onError: (t) => errors.push(t) });
+    sink.write('[Sun Nov 22 02:45:38 2026|golden.cf|31726] Added virtual server: 127.0.15.219:80');
+    expect(errors).toEqual(['[Sun Nov 22 02:45:38 2026|golden.cf|31726] Added virtual server: 127.0.15.219:80']);
+  });
+
   it('a file that cannot be opened is reported like cl_log (Cannot open FILE: reason) and retried', async () => {
     const file = path.join(dir, 'missing-dir', 'ha-log');
     const errors: string[] = [];

@@ -99,7 +99,10 @@ describe('heartbeat log lines against the recorded ha-log and ha-debug files', (
     log.setDebugLevel(2);
     log.debug(2, 'shown');
     log.debug(3, 'hidden too');
-    expect(sink.lines.map((l) => l.split(' debug: ')[1])).toEqual(['shown']);
+    log.setDebugLevel(0);
+    log.debug(0, 'unconditional, like cl_log(LOG_DEBUG)');
+    log.log('debug', 'also unconditional');
+    expect(sink.lines.map((l) => l.split(' debug: ')[1])).toEqual(['shown', 'unconditional, like cl_log(LOG_DEBUG)', 'also unconditional']);
   });
 
   it('classic layout (syslogmsgfmt false) is the spec example', () => {

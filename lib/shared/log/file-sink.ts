@@ -12,6 +12,8 @@ export interface FileSinkOptions {
   readonly openPerLine?: boolean;
   /** Where a failed write is reported; cl_log prints `Cannot open FILE: reason` to stderr. */
   readonly onError?: (text: string) => void;
+  /** ldirectord: when the file cannot be written, the line itself goes to stderr instead. */
+  readonly lineToStderrOnFailure?: boolean;
 }
 
 const reportToStderr = (text: string): void => {
@@ -61,7 +63,7 @@ export class FileSink implements LineSink {
       try {
         fs.appendFileSync(this.path, line + '\n');
       } catch (e) {
-        this.onError(`Cannot open ${this.path}: ${(e as Error).message}`);
+        this.onError(this.opts.lineToStderrOnFailure ? line : `Cannot open ${this.path}: ${(e as Error).message}`);
       }
       return;
     }

@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import type { Priority } from './levels.js';
 import { haSyslogBody, haClassicLine, haSyslogFmtLine } from './heartbeat-format.js';
 import { FileSink } from './file-sink.js';
@@ -19,8 +20,8 @@ export interface HaLoggingDirectives {
 export interface HaDestinationOptions {
   /** `heartbeat`, `ipfail`, `ccm`, `cl_status`. */
   readonly entity: string;
-  /** uname -n, printed in syslogmsgfmt lines. */
-  readonly hostname: string;
+  /** uname -n, printed in syslogmsgfmt lines; os.hostname() by default. */
+  readonly hostname?: string;
   /** Also write to stderr (foreground `-f`, and the parent until it has daemonized). */
   readonly stderr?: boolean;
   /** Injected /dev/log for tests. */
@@ -37,7 +38,7 @@ export const DEFAULT_FACILITY = 'daemon';
  * what cl_log does whenever logd is not there.
  */
 export function haDestinations(d: HaLoggingDirectives, o: HaDestinationOptions): Destination[] {
-  const fileFormat = d.syslogmsgfmt === false ? haClassicLine(o.entity) : haSyslogFmtLine(o.entity, o.hostname);
+  const fileFormat = d.syslogmsgfmt === false ? haClassicLine(o.entity) : haSyslogFmtLine(o.entity, o.hostname ?? os.hostname());
   const out: Destination[] = [];
   const file = (name: string, path: string, minPriority: Priority): Destination => ({
     name,

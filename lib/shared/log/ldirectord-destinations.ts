@@ -24,7 +24,7 @@ export function ldirectordDestinations(o: LdirectordLoggingOptions): Destination
   if (o.supervised) return [{ name: 'stdout', minPriority: 'info', format: ldirectordSupervisedLine, sink: new FdSink(1) }];
   const logfile = o.logfile ?? LDIRECTORD_DEFAULT_LOGFILE;
   if (logfile.startsWith('/')) {
-    return [{ name: 'logfile', minPriority: 'info', format: ldirectordFileLine(o.cfgName), sink: new FileSink(logfile, { openPerLine: true }) }];
+    return [{ name: 'logfile', minPriority: 'info', format: ldirectordFileLine(o.cfgName), sink: new FileSink(logfile, { openPerLine: true, lineToStderrOnFailure: true }) }];
   }
   return [
     {

@@ -11,7 +11,7 @@ export const ldirectordSupervisedLine: LineFormat = (r) => `[${perlLocaltime(r.t
 
 /** -d, on stderr: the bare message; debug lines as `DEBUG2: message`. */
 export const ldirectordDebugModeLine: LineFormat = (r) =>
-  r.priority === 'debug' ? `DEBUG${r.debugLevel ?? 1}: ${r.msg}` : r.msg;
+  r.priority === 'debug' ? `DEBUG${r.debugLevel ?? 0}: ${r.msg}` : r.msg;
 
 /** Syslog body: ident `ldirectord` with the pid option carries the rest, so the text is bare. */
 export const ldirectordSyslogBody: LineFormat = (r) => r.msg;

@@ -93,12 +93,16 @@ export class Logger {
   info(msg: string): void {
     this.emit.info(msg);
   }
-  /** Logged only when the current debug level is at least `level` (heartbeat's `if (DEBUGDETAILS)`). */
+  /**
+   * Logged only when the current debug level is at least `level` (heartbeat's
+   * `if (DEBUGDETAILS)`); level 0 is a plain cl_log(LOG_DEBUG), always logged
+   * (the recorded ha-debug has such lines with no `debug` directive).
+   */
   debug(level: number, msg: string): void {
     if (level <= this.level) this.emit.debug({ dl: level }, msg);
   }
   log(priority: Priority, msg: string): void {
-    if (priority === 'debug') this.debug(1, msg);
+    if (priority === 'debug') this.debug(0, msg);
     else this.emit[priority](msg);
   }
 
