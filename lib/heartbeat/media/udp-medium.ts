@@ -64,7 +64,11 @@ export class UdpMedium extends MediumBase {
       throw new MediaError(MediaErrorCode.BindFailed, `cannot open the send socket: ${e.message}`, { medium: this.name, cause: e });
     });
     sender.on('error', (e) => this.#sendFailed(e));
-    plan.configureSender(sender);
+    try {
+      plan.configureSender(sender);
+    } catch (e) {
+      throw new MediaError(MediaErrorCode.BindFailed, `cannot set up the send socket: ${(e as Error).message}`, { medium: this.name, cause: e });
+    }
     this.#lease = await leasePort(plan.receive.address, plan.receive.port, (bytes, from) => this.#received(bytes, from));
     this.#lease.onError((e) => this.fault(new MediaError(MediaErrorCode.ReceiveFailed, e.message, { medium: this.name, cause: e })));
     if (plan.multicastGroup !== undefined) {
