@@ -188,6 +188,37 @@ describe('IPaddr', () => {
   });
 });
 
+describe('IPsrcaddr', () => {
+  itWithTools(NET_TOOLS, 'start sets src IP on the default route, stop restores the primary address', () => {
+    expect(ready).toBe(true);
+    inA(['route', 'add', 'default', 'via', '10.78.1.254', 'dev', 'a0']);
+    try {
+      const dflt = () => inA(['-o', '-4', 'route', 'show', 'default']).trim();
+      let r = run('IPsrcaddr', ['10.78.1.80', 'start']);
+      expect(r.stdout).toBe('ERROR:  Program is not configured\n');
+      expect(r.status).toBe(6);
+      expect(run('IPaddr2', ['10.78.1.80/24/a0', 'start']).status).toBe(0);
+      r = run('IPsrcaddr', ['10.78.1.80', 'status']);
+      expect(r.stdout).toBe('No preferred source address defined\nINFO:  Resource is stopped\n');
+      expect(owned(r.stdout)).toBe(false);
+      r = run('IPsrcaddr', ['10.78.1.80', 'start']);
+      expect(r.stdout).toBe('INFO:  Success\n');
+      expect(dflt()).toMatch(/^default via 10\.78\.1\.254 dev a0 .*src 10\.78\.1\.80\b/);
+      r = run('IPsrcaddr', ['10.78.1.80', 'status']);
+      expect(r.stdout).toBe('OK\nINFO:  Running OK\n');
+      expect(owned(r.stdout)).toBe(true);
+      expect(run('IPsrcaddr', ['10.78.1.80', 'start']).status).toBe(0);
+      expect(run('IPsrcaddr', ['10.78.1.80', 'stop']).status).toBe(0);
+      expect(dflt()).toMatch(/src 10\.78\.1\.1\b/);
+      expect(owned(run('IPsrcaddr', ['10.78.1.80', 'status']).stdout)).toBe(false);
+      expect(run('IPsrcaddr', ['10.78.1.80', 'stop']).status).toBe(0);
+      expect(run('IPaddr2', ['10.78.1.80/24/a0', 'stop']).status).toBe(0);
+    } finally {
+      inA(['route', 'del', 'default']);
+    }
+  });
+});
+
 describe('SendArp', () => {
   itWithTools(NET_TOOLS, 'start announces IP on NIC (pseudo resource: running until stop)', async () => {
     expect(ready).toBe(true);
