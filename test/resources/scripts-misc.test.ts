@@ -376,3 +376,71 @@ describe('layouts', () => {
     expect(fs.readFileSync(logfile, 'utf8')).toMatch(/^Delay\[\d+\]:\t\S+ INFO: Delay already stopped\.\n/);
   });
 });
+
+describe('Xinetd', () => {
+  it('start enables the service and HUPs xinetd, stop disables it; xinetd must run', async () => {
+    const d = path.join(se.dir, 'xinetd');
+    const svcDir = path.join(d, 'xinetd.d');
+    fs.mkdirSync(svcDir, { recursive: true });
+    const svc = path.join(svcDir, 'tftp');
+    fs.writeFileSync(svc, 'service tftp\n{\n\tsocket_type = dgram\n\tdisable\t= yes # off by default\n}\n');
+    // a stand-in xinetd (found by its command name) that records HUPs
+    const stub = writeStub(
+      path.join(d, 'xinetd-hbts'),
+      `trap 'echo hup >> "${d}/hups"' HUP\ni=0\nwhile [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done`,
+    );
+    const env = { ...se.env, HA_XINETD_DIR: svcDir, HA_XINETD_COMM: 'xinetd-hbts' };
+    const hups = () => (fs.existsSync(path.join(d, 'hups')) ? fs.readFileSync(path.join(d, 'hups'), 'utf8').split('\n').length - 1 : 0);
+
+    let r = runScript('Xinetd', ['tftp', 'start'], { env });
+    expect(r).toMatchObject({ stdout: 'ERROR:  Program is not installed\n', status: 5 });
+    const x = spawn(stub, [], { stdio: 'ignore' });
+    children.push(x);
+    await waitFor('the stand-in xinetd', () => spawnSync('ps', ['-e', '-o', 'comm='], { encoding: 'utf8' }).stdout.split('\n').includes('xinetd-hbts'));
+
+    expect(runScript('Xinetd', ['tftp', 'status'], { env }).stdout).toBe('stopped\nINFO:  Resource is stopped\n');
+    r = runScript('Xinetd', ['tftp', 'start'], { env });
+    expect(r).toMatchObject({ stdout: 'INFO:  Success\n', status: 0 });
+    expect(fs.readFileSync(svc, 'utf8')).toContain('\tdisable\t= no # off by default\n');
+    await waitFor('a HUP', () => hups() === 1);
+    r = runScript('Xinetd', ['tftp', 'status'], { env });
+    expect(r.stdout).toBe('running\nINFO:  Running OK\n');
+    expect(owned(r.stdout)).toBe(true);
+    expect(runScript('Xinetd', ['tftp', 'start'], { env }).status).toBe(0);
+    expect(runScript('Xinetd', ['tftp', 'stop'], { env }).status).toBe(0);
+    expect(fs.readFileSync(svc, 'utf8')).toContain('\tdisable\t= yes # off by default\n');
+    await waitFor('a second HUP', () => hups() === 2);
+    expect(owned(runScript('Xinetd', ['tftp', 'status'], { env }).stdout)).toBe(false);
+    expect(runScript('Xinetd', ['tftp', 'stop'], { env }).status).toBe(0);
+    expect(runScript('Xinetd', ['nosuch', 'start'], { env }).status).toBe(5);
+    x.kill('SIGKILL');
+  });
+});
+
+describe('AudibleAlarm', () => {
+  it('beeps on the console until stop, unless this node is listed', async () => {
+    const d = path.join(se.dir, 'alarm');
+    fs.mkdirSync(d, { recursive: true });
+    const consoleFile = path.join(d, 'console');
+    const env = { ...se.env, HA_VARRUN: d, HA_AUDIBLE_CONSOLE: consoleFile };
+    let r = runScript('AudibleAlarm', ['other-node', 'start'], { env });
+    expect(r).toMatchObject({ stdout: 'INFO:  Success\n', status: 0 });
+    await waitFor('a BEL on the console', () => fs.existsSync(consoleFile) && fs.readFileSync(consoleFile, 'utf8').includes('\x07'));
+    r = runScript('AudibleAlarm', ['other-node', 'status'], { env });
+    expect(owned(r.stdout)).toBe(true);
+    const pid = Number(fs.readFileSync(path.join(d, 'heartbeat-bell'), 'utf8'));
+    expect(runScript('AudibleAlarm', ['other-node', 'stop'], { env }).status).toBe(0);
+    await waitFor('the bell loop to end', () => {
+      try {
+        return / [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\)/, ')'));
+      } catch {
+        return true;
+      }
+    });
+    expect(owned(runScript('AudibleAlarm', ['other-node', 'status'], { env }).stdout)).toBe(false);
+    // listed: no bell
+    expect(runScript('AudibleAlarm', [os.hostname().toUpperCase(), 'start'], { env }).status).toBe(0);
+    expect(fs.existsSync(path.join(d, 'heartbeat-bell'))).toBe(false);
+    expect(se.log()).toContain('is not enabled on');
+  });
+});
