@@ -444,3 +444,71 @@ describe('AudibleAlarm', () => {
     expect(se.log()).toContain('is not enabled on');
   });
 });
+
+describe('LVM', () => {
+  it('start activates the volume group, stop deactivates it (retrying), status from lvs', () => {
+    const d = path.join(se.dir, 'lvm');
+    // stubs: vgchange/vgscan/vgs/lvs over a state file; vgchange -a n fails
+    // as often as fail-off says
+    const body = (cmd: string) => `echo "${cmd} $*" >> "${d}/calls"\n`;
+    writeStub(path.join(d, 'bin', 'vgscan'), body('vgscan'));
+    writeStub(path.join(d, 'bin', 'vgs'), `${body('vgs')}[ "$1" = vg0 ]`);
+    writeStub(path.join(d, 'bin', 'lvs'), `${body('lvs')}[ "$4" = vg0 ] || exit 5\nif [ -f "${d}/active" ]; then echo "  -wi-a-----"; else echo "  -wi-------"; fi`);
+    writeStub(
+      path.join(d, 'bin', 'vgchange'),
+      `${body('vgchange')}[ "$3" = vg0 ] || { echo "Volume group \\"$3\\" not found" >&2; exit 5; }
+case $2 in
+  y) : > "${d}/active" ;;
+  n) n=$(cat "${d}/fail-off" 2>/dev/null || echo 0)
+     if [ "$n" -gt 0 ]; then echo $((n - 1)) > "${d}/fail-off"; echo "Logical volume vg0/data in use." >&2; exit 5; fi
+     rm -f "${d}/active" ;;
+esac`,
+    );
+    const env = { ...se.env, PATH: `${path.join(d, 'bin')}:${process.env.PATH}` };
+    const calls = () => fs.readFileSync(path.join(d, 'calls'), 'utf8').trim().split('\n').filter((l) => l.startsWith('vgchange'));
+    let r = runScript('LVM', ['vg0', 'status'], { env });
+    expect(r.stdout).toBe('Volume group vg0 is stopped\nINFO:  Resource is stopped\n');
+    expect(owned(r.stdout)).toBe(false);
+    r = runScript('LVM', ['vg0', 'start'], { env });
+    expect(r).toMatchObject({ stdout: 'INFO:  Success\n', status: 0 });
+    expect(calls()).toEqual(['vgchange -a y vg0']);
+    r = runScript('LVM', ['vg0', 'status'], { env });
+    expect(r.stdout).toBe('Volume group vg0 is running\nINFO:  Running OK\n');
+    expect(owned(r.stdout)).toBe(true);
+    fs.writeFileSync(path.join(d, 'fail-off'), '2');
+    r = runScript('LVM', ['vg0', 'stop'], { env });
+    expect(r.status).toBe(0);
+    expect(calls()).toEqual(['vgchange -a y vg0', 'vgchange -a n vg0', 'vgchange -a n vg0', 'vgchange -a n vg0']);
+    expect(owned(runScript('LVM', ['vg0', 'status'], { env }).stdout)).toBe(false);
+    // unknown VG: start fails, stop succeeds
+    expect(runScript('LVM', ['vgX', 'start'], { env }).status).toBe(1);
+    expect(runScript('LVM', ['vgX', 'stop'], { env }).status).toBe(0);
+  });
+});
+
+describe('OCF (generic OCF agent wrapper)', () => {
+  it('runs the agent found in any provider directory with the instance file exported', () => {
+    const ocf = path.join(se.dir, 'ocf-generic');
+    const haDir = path.join(se.dir, 'ocf-generic-ha.d');
+    writeStub(
+      path.join(ocf, 'resource.d', 'acme', 'Widget'),
+      `echo "$1 $OCF_RESKEY_size $OCF_RESOURCE_INSTANCE" >> "${ocf}/calls"
+case $1 in start) : > "${ocf}/on" ;; stop) rm -f "${ocf}/on" ;; monitor) [ -f "${ocf}/on" ] || exit 7 ;; esac
+exit 0`,
+    );
+    fs.mkdirSync(path.join(haDir, 'conf', 'OCF', 'Widget'), { recursive: true });
+    fs.writeFileSync(path.join(haDir, 'conf', 'OCF', 'Widget', 'w1'), '# parameters\nOCF_RESKEY_size=42\n');
+    const env = { ...se.env, OCF_ROOT: ocf, HA_DIR: haDir };
+    let r = runScript('OCF', ['Widget', 'w1', 'status'], { env });
+    expect(r.stdout).toBe('OCF Resource Widget::w1 is stopped\n');
+    expect(owned(r.stdout)).toBe(false);
+    expect(runScript('OCF', ['Widget', 'w1', 'start'], { env }).status).toBe(0);
+    r = runScript('OCF', ['Widget', 'w1', 'status'], { env });
+    expect(r).toMatchObject({ stdout: 'OCF Resource Widget::w1 is running\n', status: 0 });
+    expect(owned(r.stdout)).toBe(true);
+    expect(runScript('OCF', ['Widget', 'w1', 'stop'], { env }).status).toBe(0);
+    expect(fs.readFileSync(path.join(ocf, 'calls'), 'utf8')).toBe('monitor 42 w1\nstart 42 w1\nmonitor 42 w1\nstop 42 w1\n');
+    expect(runScript('OCF', ['Nothing', 'w1', 'start'], { env }).status).toBe(1);
+    expect(runScript('OCF', ['Widget', 'w1'], { env }).status).toBe(1);
+  });
+});
