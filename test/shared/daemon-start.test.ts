@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { REPO_ROOT } from '../helpers/env.js';
-import { parseStatusLine } from '../../lib/shared/daemon/daemonize.js';
+import { daemonChildChannel, parseStatusLine } from '../../lib/shared/daemon/daemonize.js';
 import { wireDaemonSignals, type SignalSource } from '../../lib/shared/daemon/signals.js';
 
 /**
@@ -142,6 +142,19 @@ describe('daemonize (a real re-spawned daemon)', () => {
     const r = start(path.join(dir, 'tiny.pid'), 'crash');
     expect(r.status).toBe(9);
     expect(r.stderr).toBe('daemon exited with status 9 during start-up\n');
+  });
+
+  it('a stray marker with no status pipe on fd 3 is not taken for a daemon start', () => {
+    const env: NodeJS.ProcessEnv = { HBTS_DAEMON_CHILD: '1' };
+    const fd = fs.openSync(path.join(dir, 'not-a-pipe'), 'w');
+    try {
+      expect(daemonChildChannel(env, fd)).toBeUndefined();
+      expect(env.HBTS_DAEMON_CHILD).toBeUndefined();
+      expect(fs.readFileSync(path.join(dir, 'not-a-pipe'), 'utf8')).toBe('');
+    } finally {
+      fs.closeSync(fd);
+    }
+    expect(daemonChildChannel({})).toBeUndefined();
   });
 
   it('status lines', () => {

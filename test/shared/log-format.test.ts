@@ -105,6 +105,24 @@ describe('heartbeat log lines against the recorded ha-log and ha-debug files', (
     expect(sink.lines.map((l) => l.split(' debug: ')[1])).toEqual(['shown', 'unconditional, like cl_log(LOG_DEBUG)', 'also unconditional']);
   });
 
+  it('a destination can be muted by name (cl_log_enable_stderr)', () => {
+    const stderr = new MemorySink();
+    const file = new MemorySink();
+    const log = new Logger({
+      destinations: [
+        { name: 'stderr', minPriority: 'debug', format: haClassicLine('heartbeat'), sink: stderr },
+        { name: 'logfile', minPriority: 'info', format: haClassicLine('heartbeat'), sink: file },
+      ],
+      pid: 12,
+      clock: () => 0,
+    });
+    log.info('Configuration validated. Starting heartbeat 3.0.6');
+    log.setEnabled('stderr', false);
+    log.info('heartbeat: version 3.0.6');
+    expect(stderr.lines).toHaveLength(1);
+    expect(file.lines).toHaveLength(2);
+  });
+
   it('classic layout (syslogmsgfmt false) is the spec example', () => {
     const t = localMs(2008, 6, 6, 23, 27, 46);
     expect(haClassicLine('heartbeat')({ priority: 'info', time: t, pid: 1234, msg: 'Link node2:eth0 up.' })).toBe(

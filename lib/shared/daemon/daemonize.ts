@@ -136,8 +136,15 @@ export class DaemonChildChannel {
  * the environment so our own children (resource scripts) do not inherit it.
  * Undefined when this process was not started by spawnDaemon.
  */
-export function daemonChildChannel(env: NodeJS.ProcessEnv = process.env): DaemonChildChannel | undefined {
+export function daemonChildChannel(env: NodeJS.ProcessEnv = process.env, fd: number = STATUS_FD): DaemonChildChannel | undefined {
   if (env[DAEMON_CHILD_ENV] !== '1') return undefined;
   delete env[DAEMON_CHILD_ENV];
-  return new DaemonChildChannel();
+  // A stray marker in an admin's environment must not make us write into
+  // whatever fd 3 happens to be: spawnDaemon's status pipe is a socket.
+  try {
+    if (!fs.fstatSync(fd).isSocket()) return undefined;
+  } catch {
+    return undefined;
+  }
+  return new DaemonChildChannel(fd);
 }

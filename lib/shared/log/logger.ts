@@ -22,9 +22,10 @@ export interface LoggerOptions {
  * it in the destination's own layout, with secrets blanked. pino does the
  * level routing (multistream) and stamps time and pid.
  */
-function formattingStream(dest: Destination, redactor: Redactor): { write(chunk: string): void } {
+function formattingStream(dest: Destination, redactor: Redactor, muted: ReadonlySet<string>): { write(chunk: string): void } {
   return {
     write(chunk: string) {
+      if (muted.has(dest.name)) return;
       const raw = JSON.parse(chunk) as { level: number; time: number; pid: number; msg?: string; dl?: number };
       const rec: LogRecord = {
         priority: priorityFromPinoLevel(raw.level),
@@ -46,6 +47,7 @@ export class Logger {
   /** pino's per-level methods; typed by hand since all our levels are custom ones. */
   private readonly emit: Readonly<Record<Priority, pino.LogFn>>;
   private level: number;
+  private readonly muted = new Set<string>();
   readonly redactor: Redactor;
   readonly destinations: readonly Destination[];
 
@@ -56,7 +58,7 @@ export class Logger {
     this.level = opts.debugLevel ?? 0;
     const streams = opts.destinations.map((d) => ({
       level: d.minPriority,
-      stream: formattingStream(d, this.redactor),
+      stream: formattingStream(d, this.redactor, this.muted),
     }));
     const createPino = loadPino();
     const logger = createPino(
@@ -111,6 +113,15 @@ export class Logger {
   }
   setDebugLevel(level: number): void {
     this.level = Math.max(0, Math.floor(level));
+  }
+
+  /**
+   * Turns a destination off or on by name, as cl_log_enable_stderr does for
+   * `stderr`: the starting parent writes to the terminal, the daemon not.
+   */
+  setEnabled(name: string, enabled: boolean): void {
+    if (enabled) this.muted.delete(name);
+    else this.muted.add(name);
   }
 
   /** Reopens every file (SIGHUP after logrotate). */
