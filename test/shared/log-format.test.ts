@@ -105,6 +105,21 @@ describe('heartbeat log lines against the recorded ha-log and ha-debug files', (
     expect(sink.lines.map((l) => l.split(' debug: ')[1])).toEqual(['shown', 'unconditional, like cl_log(LOG_DEBUG)', 'also unconditional']);
   });
 
+  it('a failing destination never throws into the caller; the others still get the line', () => {
+    const good = new MemorySink();
+    const broken = { write: () => { throw new Error('disk on fire'); }, reopen: () => {}, close: async () => {} };
+    const log = new Logger({
+      destinations: [
+        { name: 'broken', minPriority: 'debug', format: haClassicLine('heartbeat'), sink: broken },
+        { name: 'good', minPriority: 'debug', format: haClassicLine('heartbeat'), sink: good },
+      ],
+      pid: 1,
+      clock: () => 0,
+    });
+    expect(() => log.info('still here')).not.toThrow();
+    expect(good.lines).toHaveLength(1);
+  });
+
   it('a destination can be muted by name (cl_log_enable_stderr)', () => {
     const stderr = new MemorySink();
     const file = new MemorySink();

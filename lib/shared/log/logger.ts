@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import type pino from 'pino';
 import { loadPino } from './pino-loader.js';
 import { systemClock, type Clock } from './clock.js';
@@ -26,17 +27,31 @@ function formattingStream(dest: Destination, redactor: Redactor, muted: Readonly
   return {
     write(chunk: string) {
       if (muted.has(dest.name)) return;
-      const raw = JSON.parse(chunk) as { level: number; time: number; pid: number; msg?: string; dl?: number };
-      const rec: LogRecord = {
-        priority: priorityFromPinoLevel(raw.level),
-        time: raw.time,
-        pid: raw.pid,
-        msg: redactor.redact(raw.msg ?? ''),
-        ...(raw.dl !== undefined ? { debugLevel: raw.dl } : {}),
-      };
-      dest.sink.write(dest.format(rec), rec);
+      try {
+        writeRecord(dest, redactor, chunk);
+      } catch (e) {
+        // Logging must never take a daemon down: report on stderr and go on.
+        try {
+          fs.writeSync(2, `log destination ${dest.name} failed: ${(e as Error).message}\n`);
+        } catch {
+          /* nowhere left */
+        }
+      }
     },
   };
+}
+
+/** pino's JSON line → our record → the destination's line. */
+function writeRecord(dest: Destination, redactor: Redactor, chunk: string): void {
+  const raw = JSON.parse(chunk) as { level: number; time: number; pid: number; msg?: string; dl?: number };
+  const rec: LogRecord = {
+    priority: priorityFromPinoLevel(raw.level),
+    time: raw.time,
+    pid: raw.pid,
+    msg: redactor.redact(raw.msg ?? ''),
+    ...(raw.dl !== undefined ? { debugLevel: raw.dl } : {}),
+  };
+  dest.sink.write(dest.format(rec), rec);
 }
 
 /**
