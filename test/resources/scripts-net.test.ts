@@ -2,9 +2,11 @@
 // network namespaces created here (10.78.1.0/24 and 10.78.2.0/24 exist only
 // inside them).  Namespace A holds the addresses; namespace B, on the other
 // end of a veth, accepts gratuitous ARP so we can see that it was sent.
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { hasTool, itWithTools } from '../helpers/env.js';
-import { owned, runScript, scriptEnv, sh, uniqueName, waitFor } from './script-helpers.js';
+import { RESOURCE_D, owned, runScript, scriptEnv, sh, uniqueName, waitFor } from './script-helpers.js';
 
 const A = uniqueName('ra');
 const B = uniqueName('rb');
@@ -185,6 +187,31 @@ describe('IPaddr', () => {
     r = run('IPaddr', ['status']);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^usage: \S*IPaddr <ip-address> \(start\|stop\|status\|usage\|meta-data\)\n$/);
+  });
+  itWithTools(NET_TOOLS, 'two starts at once get different aliases (the alias choice is locked)', async () => {
+    expect(ready).toBe(true);
+    const ips = ['10.78.2.60', '10.78.2.61', '10.78.2.62', '10.78.2.63'];
+    await Promise.all(
+      ips.map(
+        (ip) =>
+          new Promise<void>((resolve, reject) => {
+            const c = spawn('ip', ['netns', 'exec', A, path.join(RESOURCE_D, 'IPaddr'), ip, 'start'], {
+              env: { ...process.env, ...se.env },
+              stdio: 'ignore',
+            });
+            const t = setTimeout(() => c.kill('SIGKILL'), 20_000);
+            c.on('exit', (code) => {
+              clearTimeout(t);
+              if (code === 0) resolve();
+              else reject(new Error(`IPaddr ${ip} start exited ${code}`));
+            });
+          }),
+      ),
+    );
+    const labels = ips.map((ip) => where(ip)[0]?.split(' ')[2]);
+    expect(new Set(labels).size).toBe(4);
+    expect([...labels].sort()).toEqual(['a1:0', 'a1:1', 'a1:2', 'a1:3']);
+    for (const ip of ips) expect(run('IPaddr', [ip, 'stop']).status).toBe(0);
   });
 });
 
