@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from './wait-for.js';
 import { EventEmitter } from 'node:events';
 import { REPO_ROOT } from '../helpers/env.js';
 import { daemonChildChannel, parseStatusLine } from '../../lib/shared/daemon/daemonize.js';
@@ -74,13 +75,6 @@ function start(pidFile: string, mode = 'normal') {
   return { status: r.status, stderr: r.stderr };
 }
 
-async function waitFor(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const events = (pidFile: string): string[] =>
   fs.existsSync(pidFile + '.events') ? fs.readFileSync(pidFile + '.events', 'utf8').split('\n').filter((l) => l !== '') : [];

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from './wait-for.js';
 import { itWithTools } from '../helpers/env.js';
 import { FileSink } from '../../lib/shared/log/file-sink.js';
 import { haClassicLine, haSyslogBody } from '../../lib/shared/log/heartbeat-format.js';
@@ -23,14 +24,6 @@ afterEach(() => {
 const read = (f: string): string[] => fs.readFileSync(f, 'utf8').split('\n').filter((l) => l !== '');
 const T = new Date(2026, 10, 22, 3, 0, 34).getTime();
 
-/** Polls `cond` every few ms until true, failing after `ms`: a bounded wait, not a sleep. */
-async function waitFor(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('file destination', () => {
   it('appends, and after logrotate moved the file, reopen() starts a new one', async () => {
