@@ -64,6 +64,11 @@ describe('ha.cf lines', () => {
     expect(errorOf(BASE + 'keepalve 2\n')).toEqual([L, 'HACF_UNKNOWN_DIRECTIVE', 'keepalve']);
     expect(() => cf('keepalve 2\n')).toThrow('ha.cf:5: unknown directive [keepalve]; did you mean keepalive?');
   });
+  it('directive names that are Object.prototype members are unknown too', () => {
+    for (const d of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      expect(errorOf(BASE + d + ' 1\n')).toEqual([L, 'HACF_UNKNOWN_DIRECTIVE', d]);
+    }
+  });
   it('directive names are case-sensitive', () => {
     expect(errorOf(BASE + 'KeepAlive 2\n')).toEqual([L, 'HACF_UNKNOWN_DIRECTIVE', 'KeepAlive']);
   });
@@ -124,6 +129,7 @@ describe('ha.cf timings', () => {
     expect(errorOf(BASE + 'keepalive 0\n')).toEqual([L, 'HACF_BAD_TIME', '0']);
     expect(errorOf(BASE + 'warntime 0\n')).toEqual([L, 'HACF_BAD_TIME', '0']);
     expect(errorOf(BASE + 'deadtime 10s\n')).toEqual([L, 'HACF_BAD_TIME', '10s']);
+    expect(() => cf('deadtime 10s\n')).toThrow('ha.cf:5: invalid time [10s] for deadtime (seconds, or a number with ms/us); write 10 for seconds');
     // `500 ms` is two values: 500 seconds, then `ms`, which is no time.
     const split = collectHaCf(BASE + 'keepalive 500 ms\n', 'ha.cf');
     expect(split.errors.map((e) => [e.line, e.code, e.token])).toContainEqual([L, 'HACF_BAD_TIME', 'ms']);
@@ -402,8 +408,8 @@ describe('ha.cf corpus', () => {
 
 describe('ha.cf properties', () => {
   const directiveLine = fc
-    .tuple(fc.constantFrom(...ALL_DIRECTIVES, 'udp', 'foo', '#'), fc.array(fc.string({ maxLength: 8 }), { maxLength: 4 }))
-    .map(([d, vs]) => [d, ...vs].join(fc.sample(fc.constantFrom(' ', '\t', ','), 1)[0]!));
+    .tuple(fc.constantFrom(...ALL_DIRECTIVES, 'udp', 'foo', '#'), fc.array(fc.string({ maxLength: 8 }), { maxLength: 4 }), fc.constantFrom(' ', '\t', ','))
+    .map(([d, vs, sep]) => [d, ...vs].join(sep));
   it('random bytes give a result or a ConfigError, never another exception', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {

@@ -9,7 +9,7 @@ import { didYouMean } from '../../shared/suggest.js';
 import { decodeConfigBytes } from '../../shared/text.js';
 import { EXIT_NOT_CONFIGURED, type Collected, type ParseResult } from './result.js';
 import {
-  ALIASES, ALL_DIRECTIVES, DEFAULT_APIAUTH, DEFAULT_BAUD, DEFAULT_PORT, MEDIA_DIRECTIVES, ONCE_ONLY,
+  ALIASES, ALL_DIRECTIVES, DEFAULT_APIAUTH, DEFAULT_BAUD, DEFAULT_PORT, ONCE_ONLY,
   PACEMAKER_APIAUTH, PACEMAKER_CHILDREN, WHOLE_LINE_DIRECTIVES,
 } from './directives.js';
 import { PER_VALUE_MEDIA, WHOLE_LINE_MEDIA, parseWholeLineMedium } from './media.js';
@@ -136,7 +136,9 @@ export function collectHaCf(input: Uint8Array | string, file: string, opts: HaCf
   const setTime = (l: Line, value: string, min: number): number | undefined => {
     const ms = parseTimeMs(value);
     if (ms === undefined) {
-      err(l.line, 'HACF_BAD_TIME', `invalid time [${value}] for ${l.directive} (seconds, or a number with ms/us)`, value);
+      // Heartbeat takes no `s` suffix: a plain number already means seconds.
+      const hint = /^\d+(\.\d*)?(s|sec|secs)$/i.test(value) ? `; write ${value.replace(/[a-z]+$/i, '')} for seconds` : '';
+      err(l.line, 'HACF_BAD_TIME', `invalid time [${value}] for ${l.directive} (seconds, or a number with ms/us)${hint}`, value);
       return undefined;
     }
     if (ms < min) {
@@ -630,7 +632,7 @@ export function collectHaCf(input: Uint8Array | string, file: string, opts: HaCf
 
   for (const l of cleanLines(text)) {
     let d = l.directive;
-    const alias = ALIASES[d];
+    const alias = Object.hasOwn(ALIASES, d) ? ALIASES[d] : undefined; // never Object.prototype's names
     if (alias !== undefined) {
       if (d === 'udp') warn(l.line, 'HACF_DEPRECATED', `directive 'udp' is obsolete, taken as 'bcast'`, d);
       d = alias;
@@ -768,4 +770,3 @@ export function parseHaCf(input: Uint8Array | string, file: string, opts: HaCfOp
   return { config: r.config, warnings: r.warnings };
 }
 
-export { MEDIA_DIRECTIVES };

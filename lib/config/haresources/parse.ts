@@ -125,12 +125,10 @@ export function collectHaresources(input: Uint8Array | string, file: string, opt
     if (blanksAfterBackslash.has(i)) {
       warn(i + 1, 'HARES_BACKSLASH_BLANKS', 'a backslash followed by blanks does not continue the line; remove the trailing blanks', '\\');
     }
-    let words = logical.split(/[ \t]+/).filter((w) => w !== '');
-    if (words.some((w) => w.includes('\r'))) {
-      sawCr = true;
-      // The shell would keep the CR in the last word (script "httpd\r" is then not found); we drop it.
-      words = words.map((w) => w.replace(/\r/g, '')).filter((w) => w !== '');
-    }
+    // The shell would keep a CR inside the words (script "httpd\r" is then not found);
+    // we take it as a blank, as the daemon's validator does.
+    if (logical.includes('\r')) sawCr = true;
+    const words = logical.split(/[ \t\r]+/).filter((w) => w !== '');
     const [nodeWord, ...tokens] = words;
     if (nodeWord === undefined) continue;
     if (tokens.length === 0) {
