@@ -40,6 +40,13 @@ export interface ApiServerOptions {
   readonly maxConnections?: number;
 }
 
+/**
+ * Replies a client has not read yet, beyond which it is dropped: a client that
+ * asks and never reads must not grow our memory without bound (the original
+ * caps each client's send queue too).
+ */
+export const MAX_UNREAD_REPLY_BYTES = 4 * 1024 * 1024;
+
 /** The original's mode for the socket file itself. */
 export const REGISTER_SOCKET_MODE = 0o777;
 /** Mode of a `heartbeat/` run directory we create. */
@@ -140,7 +147,7 @@ export class ApiServer {
       try {
         c.reader.end();
       } catch (e) {
-        this.log('debug', `API client: ${(e as Error).message}`);
+        if (e instanceof ApiError) this.log('debug', `API client: ${e.code}: ${e.message}`);
       }
       socket.end();
     });
@@ -173,6 +180,10 @@ export class ApiServer {
 
   private write(c: Connection, messages: readonly HaMessage[]): void {
     for (const m of messages) c.socket.write(encodeApiMessage(m));
+    if (c.socket.writableLength > MAX_UNREAD_REPLY_BYTES) {
+      this.log('warn', `API client dropped: ${c.socket.writableLength} bytes of replies unread`);
+      c.socket.destroy();
+    }
   }
 
   private log(level: ApiLogLevel, message: string): void {
