@@ -164,6 +164,17 @@ describe('ha.cf logging directives', () => {
     expect((none[0]!.sink as SyslogSink).socketPath).toBe('/nonexistent/log');
   });
 
+  it('heartbeat files are opened per line like cl_log: a logrotate needs no signal', async () => {
+    const file = path.join(dir, 'ha-log');
+    const log = new Logger({ destinations: haDestinations({ logfile: file, logfacility: 'none' }, o), pid: 13, clock: () => T });
+    log.info('before');
+    fs.renameSync(file, file + '.1');
+    log.info('after');
+    await log.close();
+    expect(read(file + '.1')).toEqual(['Nov 22 03:00:34 node1 heartbeat: [13]: info: before']);
+    expect(read(file)).toEqual(['Nov 22 03:00:34 node1 heartbeat: [13]: info: after']);
+  });
+
   it('syslogmsgfmt picks the file layout; -f adds stderr in the same layout', async () => {
     const file = path.join(dir, 'ha-log');
     for (const [fmt, expected] of [

@@ -44,7 +44,9 @@ export function haDestinations(d: HaLoggingDirectives, o: HaDestinationOptions):
     name,
     minPriority,
     format: fileFormat,
-    sink: new FileSink(path),
+    // cl_log opens and closes the file per message, so the shipped logrotate
+    // config needs no signal; we do the same.
+    sink: new FileSink(path, { openPerLine: true }),
   });
   if (d.logfile !== undefined) out.push(file('logfile', d.logfile, 'info'));
   if (d.debugfile !== undefined) out.push(file('debugfile', d.debugfile, 'debug'));
