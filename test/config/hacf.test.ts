@@ -180,6 +180,9 @@ describe('ha.cf nodes and media', () => {
     ['ping 1.2.3', '1.2.3'],
     ['ping_group g1', 'g1'],
     ['ucast', 'ucast'],
+    ['ucast6 eth0 10.0.0.1', '10.0.0.1'],
+    ['mcast6 eth0 225.0.0.1 694 1 0', '225.0.0.1'],
+    ['mcast6 eth0 ff02::1 694 9 0', '9'],
   ])('refuses %j naming %j', (line, token) => {
     const [n, code, tok] = errorOf(BASE + line + '\n');
     expect([n, code, tok]).toEqual([L, 'HACF_BAD_MEDIA', token]);

@@ -37,7 +37,7 @@ export function parseWholeLineMedium(type: string, words: readonly string[]): Wh
     case 'ucast6': {
       const peer = rest[0];
       if (peer === undefined) return { error: { message: `${type} [${first}] missing target IP address/hostname`, token: first }, ignored: [] };
-      const ok = type === 'ucast' ? isIPv4(peer) || isHostName(peer) : isIPv6(peer) || isHostName(peer);
+      const ok = type === 'ucast' ? isIPv4(peer) || isHostName(peer) : isIPv6(peer) || (isHostName(peer) && !isIPv4(peer));
       if (!ok) return { error: { message: `${type} [${first}] bad target address [${peer}]`, token: peer }, ignored: [] };
       return { medium: { type, device: first, peer }, ignored: rest.slice(1) };
     }
