@@ -46,9 +46,9 @@ export function scriptEnv(prefix: string): ScriptEnv {
 export function runScript(
   name: string,
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; netns?: string; prefix?: string[]; timeoutMs?: number } = {},
+  opts: { env?: NodeJS.ProcessEnv; netns?: string; prefix?: string[]; timeoutMs?: number; scriptDir?: string } = {},
 ): ScriptResult {
-  const script = path.join(RESOURCE_D, name);
+  const script = path.join(opts.scriptDir ?? RESOURCE_D, name);
   let argv = [script, ...args];
   if (opts.netns) argv = ['ip', 'netns', 'exec', opts.netns, ...argv];
   if (opts.prefix) argv = [...opts.prefix, ...argv];
