@@ -28,6 +28,7 @@ const COMMANDS = [
   'listhblinks nosuch',
   'hblinkstatus node2 eth9',
   'clientstatus node1 ipfail',
+  'clientstatus node1 ipfail 0',
   'clientstatus node2 ipfail',
   'rscstatus',
   'hbparameter -p deadtime',

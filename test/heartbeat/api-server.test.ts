@@ -145,3 +145,23 @@ describe('ApiServer', () => {
     await expect(ApiConnection.connect(path.join(tmp, 'nothing'))).rejects.toBeInstanceOf(ApiError);
   });
 });
+
+describe('ApiServer bounds', () => {
+  it('drops a client that keeps asking without reading', async () => {
+    const logs: string[] = [];
+    const server = await ApiServer.start({ view: VIEW, runDir: tmp, maxUnreadReplyBytes: 64 * 1024, log: (_l, m) => logs.push(m) });
+    try {
+      const s = net.createConnection(server.socketPath);
+      s.on('error', () => undefined);
+      s.pause(); // never reads
+      const ask = encodeApiMessage(request('nodelist'));
+      s.write(encodeApiMessage(signon()));
+      // Far more replies than the kernel buffers between us hold.
+      for (let i = 0; i < 20_000; i++) s.write(ask);
+      await closed(s);
+      expect(logs.some((m) => m.includes('unread'))).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -59,7 +59,8 @@ export class ApiConnection {
     for (;;) {
       const i = this.queue.findIndex(accept);
       if (i >= 0) return this.queue.splice(i, 1)[0];
-      if (this.closed) return undefined;
+      // 0 is poll(2)'s single look: only what has arrived already counts.
+      if (this.closed || timeoutMs === 0) return undefined;
       const arrived = await new Promise<boolean>((resolve) => {
         const timer = timeoutMs === undefined || timeoutMs < 0 ? undefined : setTimeout(() => resolve(false), timeoutMs);
         this.waiter = () => {

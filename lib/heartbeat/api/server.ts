@@ -38,6 +38,8 @@ export interface ApiServerOptions {
   readonly pidExists?: (pid: number) => boolean;
   /** Connections beyond this are closed at once (default 256). */
   readonly maxConnections?: number;
+  /** Unread reply bytes after which a client is dropped (default MAX_UNREAD_REPLY_BYTES). */
+  readonly maxUnreadReplyBytes?: number;
 }
 
 /**
@@ -180,7 +182,7 @@ export class ApiServer {
 
   private write(c: Connection, messages: readonly HaMessage[]): void {
     for (const m of messages) c.socket.write(encodeApiMessage(m));
-    if (c.socket.writableLength > MAX_UNREAD_REPLY_BYTES) {
+    if (c.socket.writableLength > (this.opts.maxUnreadReplyBytes ?? MAX_UNREAD_REPLY_BYTES)) {
       this.log('warn', `API client dropped: ${c.socket.writableLength} bytes of replies unread`);
       c.socket.destroy();
     }
