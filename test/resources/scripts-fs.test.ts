@@ -23,8 +23,8 @@ function nsPid(): number {
 }
 
 /** Runs Filesystem inside the private mount namespace. */
-function fsScript(args: string[]) {
-  return runScript('Filesystem', args, { prefix: ['nsenter', '-t', String(nsPid()), '-m', '--'], env: se.env });
+function fsScript(args: string[], scriptDir?: string) {
+  return runScript('Filesystem', args, { prefix: ['nsenter', '-t', String(nsPid()), '-m', '--'], env: se.env, scriptDir });
 }
 
 function nsMounts(): string[] {
@@ -162,5 +162,32 @@ describe('Filesystem', () => {
     r = fsScript([ext4Dev, 'start']);
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^usage: \S*Filesystem <device> <directory> \[<fstype> \[<options>\]\] /);
+  });
+});
+
+describe('Filesystem against the original (resource-agents 4.12 through /etc/ha.d/resource.d)', () => {
+  const ORIG = '/etc/ha.d/resource.d';
+  itWithTools([...TOOLS, `${ORIG}/Filesystem`, 'modprobe'], 'same stdout and exit codes over start/status/busy stop/stop, and the same end state', async () => {
+    expect(nsHolder).toBeDefined();
+    async function cycle(dir?: string) {
+      const args = [ext4Dev, `${mnt}/`, 'ext4'];
+      const out: Array<{ stdout: string; status: number; mounted: boolean }> = [];
+      const step = (a: string) => {
+        const r = fsScript([...args, a], dir);
+        out.push({ stdout: r.stdout, status: r.status, mounted: nsMounts().includes(mnt) });
+      };
+      for (const a of ['status', 'start', 'status', 'start']) step(a);
+      inNs(`echo data > ${mnt}/file`);
+      const h = await holder(`exec sleep 120 3<${mnt}/file`, `${mnt}/file`);
+      step('stop');
+      await waitFor('the holder to be killed', () => exited(h));
+      for (const a of ['stop', 'status']) step(a);
+      const missing = fsScript(['/dev/hbts-no-such-device', mnt, 'ext4', 'start'], dir);
+      out.push({ stdout: missing.stdout, status: missing.status, mounted: nsMounts().includes(mnt) });
+      return out;
+    }
+    const orig = await cycle(ORIG);
+    const ours = await cycle();
+    expect(ours).toEqual(orig);
   });
 });
