@@ -8,12 +8,15 @@ import type { ConfigFs } from '../../shared/fs.js';
 import { didYouMean } from '../../shared/suggest.js';
 import { decodeConfigBytes } from '../../shared/text.js';
 import { EXIT_NOT_CONFIGURED, type Collected, type ParseResult } from './result.js';
+import { Builder } from './builder.js';
 import {
-  ALIASES, ALL_DIRECTIVES, DEFAULT_APIAUTH, DEFAULT_BAUD, DEFAULT_PORT, ONCE_ONLY,
-  PACEMAKER_APIAUTH, PACEMAKER_CHILDREN, WHOLE_LINE_DIRECTIVES,
+  ALIASES, ALL_DIRECTIVES, DEFAULT_BAUD, DEFAULT_PORT, ONCE_ONLY, PACEMAKER_APIAUTH, PACEMAKER_CHILDREN, WHOLE_LINE_DIRECTIVES,
 } from './directives.js';
+import { finishHaCf } from './finish.js';
+import { cleanLines, type Line } from './lines.js';
 import { PER_VALUE_MEDIA, WHOLE_LINE_MEDIA, parseWholeLineMedium } from './media.js';
-import type { ApiAuth, AutoFailback, AutoJoin, ClientChild, HaCf, Medium, PacemakerMode, PingNode, Stonith, StonithHost } from './model.js';
+import type { AutoFailback, HaCf, Medium, PacemakerMode } from './model.js';
+import { parseApiAuth, parseClientChild, parseStonith, parseStonithHost } from './whole-line.js';
 import { BAUD_RATES, SYSLOG_FACILITIES, isHostName, isIPv4, isIPv6, parseBoolean, parseInteger, parseTimeMs } from './values.js';
 
 export interface HaCfOptions {
@@ -32,90 +35,6 @@ const RTPRIO_MAX = 99;
 
 const WHITESPACE = /[ \t\n\r\f]+/;
 const DELIMS = /[, \t\n\r\f]+/;
-
-/** One ha.cf line after the original's clean-up: comment cut, CR/LF dropped. */
-interface Line {
-  readonly line: number;
-  readonly directive: string;
-  /** Text after the directive and its delimiters. */
-  readonly rest: string;
-}
-
-function cleanLines(text: string): Line[] {
-  const out: Line[] = [];
-  const raw = text.split('\n');
-  for (let i = 0; i < raw.length; i++) {
-    let s = raw[i]!.replace(/^[ \t\n\r\f]+/, '');
-    const hash = s.indexOf('#');
-    if (hash >= 0) s = s.slice(0, hash);
-    const cr = s.search(/[\r\n]/);
-    if (cr >= 0) s = s.slice(0, cr);
-    if (s === '') continue;
-    const end = s.search(/[ \t\n\r\f]/);
-    const directive = end < 0 ? s : s.slice(0, end);
-    const rest = (end < 0 ? '' : s.slice(end)).replace(/^[, \t\n\r\f]+/, '').replace(/[ \t\f]+$/, '');
-    out.push({ line: i + 1, directive, rest });
-  }
-  return out;
-}
-
-/** Mutable state while reading; frozen into HaCf at the end. */
-class Builder {
-  nodes: string[] = [];
-  nodeLines = new Map<string, number>();
-  media: Medium[] = [];
-  pingNodes: PingNode[] = [];
-  /** Parameters recorded as the original's SetParameterValue does: last value and its line. */
-  params = new Map<string, { value: string; line: number }>();
-  keepaliveMs = 1000;
-  deadtimeMs = 30000;
-  warntimeMs: number | undefined;
-  initdeadMs: number | undefined;
-  deadpingMs: number | undefined;
-  udpport: number | undefined;
-  baud = DEFAULT_BAUD;
-  /** Each UDP plugin fixes its port when its first medium is read (a static in bcast.c / ucast.c). */
-  pluginPort = new Map<string, { port: number; line: number }>();
-  autoFailback: AutoFailback = 'legacy';
-  autoFailbackWritten = false;
-  pacemaker: PacemakerMode = 'off';
-  pacemakerLine = 0;
-  autojoin: AutoJoin = 'none';
-  autojoinLine = 0;
-  respawn: ClientChild[] = [];
-  apiauth: ApiAuth[] = [];
-  stonith: Stonith[] = [];
-  stonithHost: StonithHost[] = [];
-  env: { name: string; value: string }[] = [];
-  logfile: string | undefined;
-  debugfile: string | undefined;
-  logfacility: string | undefined;
-  useLogd: boolean | undefined;
-  useLogdLine = 0;
-  syslogmsgfmt = true;
-  connLogdTimeMs = 60000;
-  logBadpack = true;
-  debug = 0;
-  realtime = true;
-  rtprio: number | undefined;
-  watchdog: string | undefined;
-  hopfudge = 1;
-  hbgenmethod: 'file' | 'time' = 'file';
-  msgfmt: 'classic' | 'netstring' = 'classic';
-  compression = 'zlib';
-  compressionThresholdKb = 2;
-  traditionalCompression = false;
-  coredumps = true;
-  coreroot: string | undefined;
-  maxRexmitDelayMs = 250;
-  memreserveKb = 6500;
-  cluster = 'linux-ha';
-  quorumServer: string | undefined;
-  uuidfrom: 'file' | 'nodename' = 'file';
-  useApphbd = false;
-  pacemakerSettings: Record<string, string> = {};
-  seen = new Map<string, number>();
-}
 
 export function collectHaCf(input: Uint8Array | string, file: string, opts: HaCfOptions = {}): Collected<HaCf> {
   const errors: Diagnostic[] = [];
@@ -520,90 +439,39 @@ export function collectHaCf(input: Uint8Array | string, file: string, opts: HaCf
     switch (d) {
       case 'respawn':
       case 'failfast': {
-        const [user, cmd] = words;
-        if (user === undefined || cmd === undefined) {
-          err(l.line, 'HACF_BAD_CLIENT', `${d} needs a user and an absolute command path`, user ?? d);
-          return;
-        }
-        if (!cmd.startsWith('/')) {
-          err(l.line, 'HACF_BAD_CLIENT', `client child command [${cmd}] is not a full pathname`, cmd);
-          return;
-        }
-        const command = l.rest.slice(l.rest.indexOf(cmd)).trim();
-        b.respawn.push({ line: l.line, user, command, path: cmd, failfast: d === 'failfast', implicit: false });
+        const r = parseClientChild(d, l.rest, words);
+        if ('error' in r) return err(l.line, r.error.code, r.error.message, r.error.token);
+        const { user, command, path } = r.value;
+        b.respawn.push({ line: l.line, user, command, path, failfast: d === 'failfast', implicit: false });
         if (opts.fs) {
-          const st = opts.fs.stat(cmd);
-          if (!st) warn(l.line, 'HACF_CLIENT_MISSING', `client child command [${cmd}] does not exist on this machine`, cmd);
-          else if ((st.mode & 0o111) === 0) warn(l.line, 'HACF_CLIENT_MISSING', `client child command [${cmd}] is not executable`, cmd);
+          const st = opts.fs.stat(path);
+          if (!st) warn(l.line, 'HACF_CLIENT_MISSING', `client child command [${path}] does not exist on this machine`, path);
+          else if ((st.mode & 0o111) === 0) warn(l.line, 'HACF_CLIENT_MISSING', `client child command [${path}] is not executable`, path);
         }
         return;
       }
       case 'apiauth': {
-        const [client, ...specs] = words;
-        if (client === undefined) {
-          err(l.line, 'HACF_BAD_APIAUTH', 'apiauth needs a client name and uid=LIST and/or gid=LIST', d);
-          return;
-        }
-        let uids: string[] | undefined;
-        let gids: string[] | undefined;
-        for (const s of specs) {
-          const list = (t: string) => t.slice(4).split(',').filter((x) => x !== '');
-          if (s.startsWith('uid=') || s.startsWith('gid=')) {
-            const isUid = s.startsWith('uid=');
-            if ((isUid ? uids : gids) !== undefined) {
-              err(l.line, 'HACF_BAD_APIAUTH', `duplicate ${isUid ? 'uid' : 'gid'} list in apiauth ${client}`, s);
-              return;
-            }
-            if (list(s).length === 0) {
-              err(l.line, 'HACF_BAD_APIAUTH', `empty ${isUid ? 'uid' : 'gid'} list in apiauth ${client}`, s);
-              return;
-            }
-            if (isUid) uids = list(s);
-            else gids = list(s);
-          } else {
-            err(l.line, 'HACF_BAD_APIAUTH', `missing uid= or gid= in apiauth ${client}: [${s}]`, s);
-            return;
-          }
-        }
-        if (!uids && !gids) {
-          err(l.line, 'HACF_BAD_APIAUTH', `apiauth ${client} needs uid=LIST and/or gid=LIST`, client);
-          return;
-        }
+        const r = parseApiAuth(words);
+        if ('error' in r) return err(l.line, r.error.code, r.error.message, r.error.token);
+        const { client } = r.value;
         const prev = b.apiauth.find((a) => a.client === client);
         if (prev) {
           const where = prev.implicit ? `added by pacemaker on line ${prev.line}` : `on line ${prev.line}`;
-          err(l.line, 'HACF_DUPLICATE', `duplicate apiauth directive for API client ${client} (already ${where})`, client);
-          return;
+          return err(l.line, 'HACF_DUPLICATE', `duplicate apiauth directive for API client ${client} (already ${where})`, client);
         }
-        b.apiauth.push({ line: l.line, client, uids: uids ?? [], gids: gids ?? [], implicit: false });
+        b.apiauth.push({ line: l.line, ...r.value, implicit: false });
         return;
       }
       case 'stonith': {
-        const [type, ...restWords] = words;
-        if (type === undefined) {
-          err(l.line, 'HACF_BAD_STONITH', 'no STONITH type given', d);
-          return;
-        }
-        if (restWords.length === 0) {
-          err(l.line, 'HACF_BAD_STONITH', `stonith ${type} needs a configuration file`, type);
-          return;
-        }
-        b.stonith.push({ line: l.line, type, configFile: l.rest.slice(l.rest.indexOf(type) + type.length).trim() });
+        const r = parseStonith(l.rest, words);
+        if ('error' in r) return err(l.line, r.error.code, r.error.message, r.error.token);
+        b.stonith.push({ line: l.line, ...r.value });
         return;
       }
       case 'stonith_host': {
-        const [host, type] = words;
-        if (host === undefined) {
-          err(l.line, 'HACF_BAD_STONITH', 'no STONITH hostname given', d);
-          return;
-        }
-        if (type === undefined) {
-          err(l.line, 'HACF_BAD_STONITH', `stonith_host ${host}: no STONITH type given`, host);
-          return;
-        }
-        const afterHost = l.rest.slice(l.rest.indexOf(host) + host.length);
-        const params = afterHost.slice(afterHost.indexOf(type) + type.length).trim();
-        b.stonithHost.push({ line: l.line, host: host === '*' ? '*' : host.toLowerCase(), type, params });
+        const r = parseStonithHost(l.rest, words);
+        if ('error' in r) return err(l.line, r.error.code, r.error.message, r.error.token);
+        b.stonithHost.push({ line: l.line, ...r.value });
         return;
       }
       default: {
@@ -668,99 +536,8 @@ export function collectHaCf(input: Uint8Array | string, file: string, opts: HaCf
     for (const v of values) applyValue(line, d, v);
   }
 
-  // init_config: defaults and cross-checks, in the original's order.
-  const lineOf = (d: string) => b.params.get(d)?.line ?? 0;
-  if (!b.autoFailbackWritten) b.autoFailback = 'legacy';
-  if (b.media.length === 0) err(0, 'HACF_NO_MEDIA', 'no heartbeat media defined (bcast, ucast, mcast or serial)');
-  const warntimeMs = b.warntimeMs ?? Math.trunc(b.deadtimeMs / 2);
-  if (b.nodes.length + b.pingNodes.length < 1 && b.autojoin !== 'any') err(0, 'HACF_NO_NODES', 'no nodes defined');
-  if (opts.localNode !== undefined && b.autojoin !== 'any' && !b.nodes.includes(opts.localNode.toLowerCase())) {
-    warn(0, 'HACF_LOCAL_NODE_MISSING', `current node [${opts.localNode.toLowerCase()}] is not declared by a node line; heartbeat will not start on this machine`, opts.localNode);
-  }
-  const deadLine = lineOf('deadtime') || lineOf('keepalive');
-  if (b.deadtimeMs <= 2 * b.keepaliveMs) {
-    err(deadLine, 'HACF_DEADTIME_TOO_SMALL', `deadtime [${b.deadtimeMs} ms] is too small compared to keepalive [${b.keepaliveMs} ms]: it must be more than twice keepalive`, b.params.get('deadtime')?.value ?? b.params.get('keepalive')?.value);
-  }
-  let initdeadMs = b.initdeadMs;
-  if (initdeadMs === undefined) initdeadMs = b.deadtimeMs > 10000 ? b.deadtimeMs : b.deadtimeMs < 6000 ? 12000 : 2 * b.deadtimeMs;
-  if (initdeadMs < b.deadtimeMs) {
-    err(lineOf('initdead') || deadLine, 'HACF_INITDEAD_TOO_SMALL', `initdead [${initdeadMs} ms] is smaller than deadtime [${b.deadtimeMs} ms]`, b.params.get('initdead')?.value);
-  } else if (initdeadMs < 10000) {
-    warn(lineOf('initdead'), 'HACF_INITDEAD_SMALL', `initdead [${initdeadMs} ms] may be too small: it should be >= deadtime and >= 10 seconds to allow for slow network start-up`, b.params.get('initdead')?.value);
-  }
-  let deadpingMs = b.deadpingMs;
-  if (deadpingMs === undefined) deadpingMs = b.deadtimeMs;
-  else if (deadpingMs <= 2 * b.keepaliveMs) {
-    err(lineOf('deadping'), 'HACF_DEADPING_TOO_SMALL', `deadping [${deadpingMs} ms] is too small compared to keepalive [${b.keepaliveMs} ms]: it must be more than twice keepalive`, b.params.get('deadping')?.value);
-  }
-  if (b.warntimeMs !== undefined && warntimeMs >= b.deadtimeMs) {
-    warn(lineOf('warntime'), 'HACF_WARNTIME_USELESS', `warntime [${warntimeMs} ms] is not below deadtime [${b.deadtimeMs} ms], so late heartbeats are never warned about`, b.params.get('warntime')?.value);
-  }
-  const manageResources = b.pacemaker === 'off';
-  if (b.autoFailback === 'legacy' && manageResources) {
-    warn(lineOf('auto_failback'), 'HACF_DEPRECATED', `deprecated 'legacy' auto_failback${b.autoFailbackWritten ? '' : ' (the default)'}; please convert to 'auto_failback on'`, b.params.get('auto_failback')?.value);
-  }
-  // check_logd_usage: with no log destination at all, logs go to logd.
-  const facilityOn = b.logfacility !== undefined && b.logfacility !== 'none' && b.logfacility !== 'kern';
-  let useLogd = b.useLogd ?? false;
-  if (b.logfile === undefined && b.debugfile === undefined && !facilityOn) {
-    if (b.useLogd === false) err(b.useLogdLine, 'HACF_NO_LOGGING', 'no log entry (logfile, debugfile, logfacility) and use_logd is off', 'use_logd');
-    else useLogd = true;
-  }
-  if (manageResources && b.autojoin !== 'none') {
-    err(b.autojoinLine, 'HACF_AUTOJOIN_R1', `R1 style resource management (haresources) conflicts with autojoin ${b.autojoin}: unset autojoin or enable pacemaker`, b.autojoin);
-  }
-  for (const def of DEFAULT_APIAUTH) {
-    if (!b.apiauth.some((a) => a.client === def.client)) b.apiauth.push({ line: 0, ...def, implicit: true });
-  }
-
-  if (errors.length > 0) return { errors, warnings };
-  const config: HaCf = {
-    nodes: b.nodes,
-    media: b.media,
-    pingNodes: b.pingNodes,
-    timings: { keepaliveMs: b.keepaliveMs, deadtimeMs: b.deadtimeMs, warntimeMs, initdeadMs, deadpingMs },
-    udpport: b.udpport ?? DEFAULT_PORT,
-    baud: b.baud,
-    autoFailback: b.autoFailback,
-    pacemaker: b.pacemaker,
-    manageResources,
-    autojoin: b.autojoin,
-    respawn: b.respawn,
-    apiauth: b.apiauth,
-    stonith: b.stonith,
-    stonithHost: b.stonithHost,
-    env: b.env,
-    logging: {
-      logfile: b.logfile ?? (facilityOn ? '/dev/null' : undefined),
-      debugfile: b.debugfile ?? (facilityOn ? '/dev/null' : undefined),
-      logfacility: b.logfacility,
-      useLogd,
-      syslogmsgfmt: b.syslogmsgfmt,
-      connLogdTimeMs: b.connLogdTimeMs,
-      logBadpack: b.logBadpack,
-    },
-    debug: b.debug,
-    realtime: b.realtime,
-    rtprio: b.rtprio,
-    watchdog: b.watchdog,
-    hopfudge: b.hopfudge,
-    hbgenmethod: b.hbgenmethod,
-    msgfmt: b.msgfmt,
-    compression: b.compression,
-    compressionThresholdKb: b.compressionThresholdKb,
-    traditionalCompression: b.traditionalCompression,
-    coredumps: b.coredumps,
-    coreroot: b.coreroot,
-    maxRexmitDelayMs: b.maxRexmitDelayMs,
-    memreserveKb: b.memreserveKb,
-    cluster: b.cluster,
-    quorumServer: b.quorumServer,
-    uuidfrom: b.uuidfrom,
-    useApphbd: b.useApphbd,
-    pacemakerSettings: b.pacemakerSettings,
-  };
-  return { config, errors, warnings };
+  const config = finishHaCf(b, { err, warn, hasErrors: () => errors.length > 0 }, opts);
+  return config ? { config, errors, warnings } : { errors, warnings };
 }
 
 /** Parses ha.cf; throws ConfigError (exit status 6, as heartbeat) listing every problem. */
