@@ -86,7 +86,8 @@ export function checkHaDir(haDir: string, fs: ConfigFs, opts: CheckOptions = {})
     if (fs.stat(resFile)) {
       warnings.push({ file: resFile, line: 0, code: 'HARES_UNUSED', message: `file exists but is not used because pacemaker is enabled in ${hacfFile}` });
     }
-  } else {
+  } else if (hacf || fs.stat(resFile)) {
+    // With ha.cf invalid we do not know whether haresources is needed: check it only if present.
     const resRead = readOrDiagnose(fs, resFile, 'resources file', 'HARES_CANNOT_OPEN');
     if ('bytes' in resRead) {
       // Without a valid ha.cf the node names are unknown; the file's other checks still run.
