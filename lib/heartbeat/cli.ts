@@ -10,6 +10,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { runCommand } from '../shared/cli.js';
 import { formatDiagnostic, type ConfigWarning } from '../shared/errors.js';
 import { nodeConfigFs } from '../shared/fs.js';
+import { DIRECTIVE_DEFAULTS } from '../config/hacf/directives.js';
 import { CheckFailed, checkHaDir, dumpModel } from './config-check.js';
 
 export const DEFAULT_HA_DIR = '/etc/ha.d';
@@ -23,7 +24,6 @@ const USAGE = 'Usage: heartbeat [-dDkMrRsvWlVf] [-C Current-resource-state]\n\t-
 /** Daemon options of Heartbeat 3.0.6 we accept but do not implement yet. */
 const DAEMON_FLAGS: readonly [string, string][] = [
   ['-d', 'raise the debug level (repeatable)'],
-  ['-D', 'print the ha.cf directives that have defaults'],
   ['-W', 'with -D: wiki format'],
   ['-k', 'stop the running daemon'],
   ['-M', 'do not manage resources'],
@@ -34,6 +34,16 @@ const DAEMON_FLAGS: readonly [string, string][] = [
   ['-l', 'disable realtime scheduling'],
   ['-f', 'stay in the foreground'],
 ];
+
+/** `heartbeat -D`: the directives with defaults, as a three-column table. */
+export function defaultsTable(): string {
+  const head = { name: 'Directive', value: 'Default', about: 'Description' };
+  const w1 = Math.max(head.name.length, ...DIRECTIVE_DEFAULTS.map((d) => d.name.length));
+  const w2 = Math.max(head.value.length, ...DIRECTIVE_DEFAULTS.map((d) => d.value.length));
+  const w3 = Math.max(head.about.length, ...DIRECTIVE_DEFAULTS.map((d) => d.about.length));
+  const row = (d: typeof head) => `${d.name.padEnd(w1)}  ${d.value.padEnd(w2)}  ${d.about}\n`;
+  return row(head) + '-'.repeat(Math.min(80, w1 + w2 + w3 + 4)) + '\n' + DIRECTIVE_DEFAULTS.map(row).join('');
+}
 
 export function formatWarning(w: ConfigWarning): string {
   return `${w.file}:${w.line}: warning: ${w.message}`;
@@ -57,6 +67,7 @@ function buildProgram(): Command {
     .option('--dump-json', 'validate, then print the normalized configuration as JSON (keys are never printed)')
     .option('--confdir <dir>', 'read the configuration from DIR instead of $HA_DIR')
     .option('-V', 'print the version')
+    .option('-D', 'print the ha.cf directives that have defaults')
     .addOption(new Option('-C <state>', 'current resource state, with -R (none|local|foreign|all)'))
     .helpOption('-h, --help', 'show this help')
     .allowExcessArguments(false)
@@ -81,6 +92,10 @@ export function main(argv: string[]): number {
   const o = program.opts<Record<string, unknown>>();
   if (o['V']) {
     process.stdout.write(`${VERSION_TEXT}\n`);
+    return 0;
+  }
+  if (o['D'] && !o['W']) {
+    process.stdout.write(defaultsTable());
     return 0;
   }
   if (o['C'] !== undefined && !o['R']) {

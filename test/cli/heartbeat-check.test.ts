@@ -199,6 +199,15 @@ describe('heartbeat options', () => {
     const r = runBin('heartbeat', ['-V']);
     expect([r.status, r.stdout]).toEqual([0, '3.0.6 (heartbeat-ts)\n']);
   });
+  it('-D prints the directives that have defaults', () => {
+    const r = runBin('heartbeat', ['-D']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^Directive +Default +Description$/);
+    expect(lines[1]).toMatch(/^-+$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^keepalive +1000ms +\S/));
+    expect(lines).toContainEqual(expect.stringMatching(/^auto_failback +legacy +\S/));
+  });
   it('a bad option prints the original usage and exits 2', () => {
     const r = runBin('heartbeat', ['-x']);
     expect(r.status).toBe(2);
@@ -209,7 +218,7 @@ describe('heartbeat options', () => {
     const d = runBin('heartbeat', []);
     expect(d.status).toBe(1);
     expect(d.stderr).toBe('heartbeat: the daemon is not implemented yet; use heartbeat --check to validate the configuration\n');
-    for (const opt of ['-k', '-s', '-r', '-D', '-f']) {
+    for (const opt of ['-k', '-s', '-r', '-M', '-f']) {
       const r = runBin('heartbeat', [opt]);
       expect(r.status).toBe(1);
       expect(r.stderr).toContain(`option ${opt} is not implemented yet`);

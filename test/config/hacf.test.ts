@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ALL_DIRECTIVES } from '../../lib/config/hacf/directives.js';
+import { ALL_DIRECTIVES, DIRECTIVE_DEFAULTS } from '../../lib/config/hacf/directives.js';
 import { collectHaCf, parseHaCf } from '../../lib/config/hacf/parse.js';
 import { parseBoolean, parseTimeMs } from '../../lib/config/hacf/values.js';
 import { ConfigError } from '../../lib/shared/errors.js';
@@ -381,6 +381,23 @@ const HACF_VERDICTS: Record<string, 'accept' | ['reject', number, string]> = {
   'slpcat-freebsd-crm-off-fulltemplate.ha.cf': 'accept',
   'toreatessier-mcast-ws-lines.ha.cf': 'accept',
 };
+
+describe('ha.cf defaults table (heartbeat -D)', () => {
+  it('lists the defaults the parser really applies', () => {
+    const c = parseHaCf('bcast eth0\nnode a\n', 'ha.cf').config;
+    const applied: Record<string, string> = {
+      cluster: c.cluster, hopfudge: String(c.hopfudge), keepalive: `${c.timings.keepaliveMs}ms`, deadtime: `${c.timings.deadtimeMs}ms`,
+      baud: String(c.baud), auto_failback: c.autoFailback, hbgenmethod: c.hbgenmethod, realtime: String(c.realtime), msgfmt: c.msgfmt,
+      conn_logd_time: String(c.logging.connLogdTimeMs / 1000), log_badpack: String(c.logging.logBadpack),
+      syslogmsgfmt: String(c.logging.syslogmsgfmt), coredumps: String(c.coredumps), pacemaker: c.pacemaker === 'off' ? 'false' : c.pacemaker,
+      autojoin: c.autojoin, uuidfrom: c.uuidfrom, compression: c.compression, compression_threshold: String(c.compressionThresholdKb),
+      traditional_compression: c.traditionalCompression ? 'yes' : 'no', max_rexmit_delay: String(c.maxRexmitDelayMs),
+      record_config_changes: 'on', record_pengine_inputs: 'on', enable_config_writes: 'on', memreserve: String(c.memreserveKb),
+    };
+    expect(Object.fromEntries(DIRECTIVE_DEFAULTS.map((d) => [d.name, d.value]))).toEqual(applied);
+    for (const d of DIRECTIVE_DEFAULTS) expect(ALL_DIRECTIVES).toContain(d.name);
+  });
+});
 
 describe('ha.cf corpus', () => {
   const dir = path.join(CORPUS, 'hacf');

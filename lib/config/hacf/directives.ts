@@ -58,3 +58,31 @@ export const PACEMAKER_CHILDREN: readonly { name: string; user: string; skipIfMi
 /** The defaults `heartbeat -D` lists, as written there. */
 export const DEFAULT_PORT = 694;
 export const DEFAULT_BAUD = 19200;
+
+/** Directives with a fixed default, in the order `heartbeat -D` lists them, with what each sets. */
+export const DIRECTIVE_DEFAULTS: readonly { name: string; value: string; about: string }[] = [
+  { name: 'cluster', value: 'linux-ha', about: 'cluster name' },
+  { name: 'hopfudge', value: '1', about: 'extra hops a message may travel beyond the cluster size' },
+  { name: 'keepalive', value: '1000ms', about: 'interval between heartbeats' },
+  { name: 'deadtime', value: '30000ms', about: 'silence after which a node is declared dead' },
+  { name: 'baud', value: '19200', about: 'serial link speed' },
+  { name: 'auto_failback', value: 'legacy', about: 'whether resources return to their preferred node' },
+  { name: 'hbgenmethod', value: 'file', about: 'how the generation number is computed' },
+  { name: 'realtime', value: 'true', about: 'use realtime scheduling and locked memory' },
+  { name: 'msgfmt', value: 'classic', about: 'message format on local IPC' },
+  { name: 'conn_logd_time', value: '60', about: 'seconds between reconnections to logd' },
+  { name: 'log_badpack', value: 'true', about: 'log malformed packets' },
+  { name: 'syslogmsgfmt', value: 'true', about: 'write log files in syslog format' },
+  { name: 'coredumps', value: 'true', about: 'let heartbeat processes dump core' },
+  { name: 'pacemaker', value: 'false', about: 'hand resource management to Pacemaker' },
+  { name: 'autojoin', value: 'none', about: 'which unlisted nodes may join' },
+  { name: 'uuidfrom', value: 'file', about: 'where the node uuid comes from' },
+  { name: 'compression', value: 'zlib', about: 'compression module for large messages' },
+  { name: 'compression_threshold', value: '2', about: 'message size in KB above which to compress' },
+  { name: 'traditional_compression', value: 'no', about: 'compress whole messages the old way' },
+  { name: 'max_rexmit_delay', value: '250', about: 'longest wait in ms before answering a retransmit request' },
+  { name: 'record_config_changes', value: 'on', about: 'Pacemaker: record CIB changes' },
+  { name: 'record_pengine_inputs', value: 'on', about: 'Pacemaker: keep policy engine inputs' },
+  { name: 'enable_config_writes', value: 'on', about: 'Pacemaker: write configuration changes to disk' },
+  { name: 'memreserve', value: '6500', about: 'KB of memory to preallocate' },
+];
