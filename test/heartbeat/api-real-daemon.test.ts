@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { apiParameters } from '../../lib/heartbeat/api/index.js';
 import { REPO_ROOT, itWithTools } from '../helpers/env.js';
 
 const DAEMON = '/usr/libexec/heartbeat/heartbeat';
@@ -36,11 +37,17 @@ const COMMANDS = [
   'hbparameter -p crm',
 ];
 
+/** Names whose getparm values the real daemon must share with apiParameters() for HA_CF. */
+const PARAMETERS = [
+  'keepalive', 'deadtime', 'warntime', 'initdead', 'deadping', 'udpport', 'auto_failback', 'pacemaker', 'logfile', 'debugfile',
+  'logfacility', 'use_logd', 'debug', 'baud', 'msgfmt', 'hopfudge', 'memreserve', 'max_rexmit_delay', 'realtime', 'syslogmsgfmt',
+  'coredumps', 'cluster', 'autojoin', 'uuidfrom', 'compression', 'hbversion', 'node', 'ucast', 'nosuch',
+];
+
 const HA_CF = `logfile @DIR@/ha-log
 debugfile @DIR@/ha-debug
 keepalive 1
 deadtime 3
-warntime 2
 initdead 6
 udpport 694
 ucast lo 127.0.0.1
@@ -78,6 +85,9 @@ while IFS= read -r cmd; do
     printf '%s\\0%s\\0%s\\0' "$who $cmd" "$(cat "$D/out")" "$(cat "$D/err")"
   done
 done < "$D/commands"
+# getparm's table: every name at once (the daemon answers each on its own tick).
+for p in $(cat "$D/parameters"); do cl_status hbparameter -p "$p" >"$D/param.$p" 2>/dev/null & done
+wait
 `;
 
 interface Record_ {
@@ -116,6 +126,7 @@ describe('cl_status against the real heartbeat 3.0.6', () => {
     fs.writeFileSync(path.join(tmp, 'authkeys'), 'auth 1\n1 sha1 somesecret\n', { mode: 0o600 });
     fs.writeFileSync(path.join(tmp, 'haresources'), '');
     fs.writeFileSync(path.join(tmp, 'commands'), COMMANDS.join('\n') + '\n');
+    fs.writeFileSync(path.join(tmp, 'parameters'), PARAMETERS.join('\n') + '\n');
     const r = await runNamespace();
     if (r.status !== 0) {
       failure = `namespace run failed (${r.status}): ${r.err}\n${fs.existsSync(path.join(tmp, 'ha-log')) ? fs.readFileSync(path.join(tmp, 'ha-log'), 'utf8').slice(-2000) : ''}`;
@@ -125,6 +136,22 @@ describe('cl_status against the real heartbeat 3.0.6', () => {
     results = new Map();
     for (let i = 0; i + 2 < parts.length; i += 3) results.set(parts[i]!, { stdout: parts[i + 1]!, stderr: normalize(parts[i + 2]!) });
   }, 120_000);
+
+  itWithTools(TOOLS, 'getparm values are what apiParameters() derives from the same ha.cf', () => {
+    expect(failure).toBeUndefined();
+    const directives = HA_CF.replaceAll('@DIR@', tmp)
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/))
+      .filter((w) => w.length === 2)
+      .map(([k, v]) => [k!, v!] as const);
+    const ours = apiParameters({ directives, deadtimeMs: 3000 });
+    const real = Object.fromEntries(PARAMETERS.map((p) => [p, fs.readFileSync(path.join(tmp, `param.${p}`), 'utf8').replace(/\n$/, '')]));
+    const expected = Object.fromEntries(PARAMETERS.map((p) => [p, ours[p] ?? '']));
+    // cl_status prints the version cached at sign-on for hbversion: the full string.
+    expected.hbversion = '3.0.6 (node: 958e11be8686759f1b99204c17812f2c2633b169)';
+    expect(real).toEqual(expected);
+  });
 
   afterAll(() => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });

@@ -7,3 +7,4 @@ export * from './server.js';
 export * from './view.js';
 export { ApiConnection } from './client.js';
 export { HbClient } from './hb-client.js';
+export * from './parameters.js';
