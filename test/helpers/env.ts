@@ -1,11 +1,16 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { it } from 'vitest';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-/** ../shared beside the checkout: reference specs, corpus and tools. */
-export const SHARED = path.resolve(REPO_ROOT, '../shared');
+/**
+ * ../shared beside the checkout: reference specs, corpus and tools. Resolved
+ * through symlinks, because child processes report real paths (process.cwd()).
+ */
+const sharedBeside = path.resolve(REPO_ROOT, '../shared');
+export const SHARED = existsSync(sharedBeside) ? realpathSync(sharedBeside) : sharedBeside;
 export const CORPUS = path.join(SHARED, 'corpus');
 export const REFERENCE = path.join(SHARED, 'reference');
 export const IN_CI = process.env.CI === 'true';
