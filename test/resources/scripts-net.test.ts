@@ -222,8 +222,8 @@ describe('IPsrcaddr', () => {
     try {
       const dflt = () => inA(['-o', '-4', 'route', 'show', 'default']).trim();
       let r = run('IPsrcaddr', ['10.78.1.80', 'start']);
-      expect(r.stdout).toBe('ERROR:  Program is not configured\n');
-      expect(r.status).toBe(6);
+      expect(r.stdout).toBe('ERROR:  Program is not installed\n');
+      expect(r.status).toBe(5);
       expect(run('IPaddr2', ['10.78.1.80/24/a0', 'start']).status).toBe(0);
       r = run('IPsrcaddr', ['10.78.1.80', 'status']);
       expect(r.stdout).toBe('No preferred source address defined\nINFO:  Resource is stopped\n');
@@ -256,11 +256,11 @@ describe('SendArp', () => {
     expect(r.status).toBe(0);
     await waitFor('the gratuitous ARP for 10.78.1.70', () => neighMac('10.78.1.70') === macOf(A, 'a0'));
     r = run('SendArp', ['10.78.1.70/a0', 'status']);
-    expect(r.stdout).toBe('running\nINFO:  Running OK\n');
+    expect(r.stdout).toBe('INFO:  Running OK\n');
     expect(owned(r.stdout)).toBe(true);
     expect(run('SendArp', ['10.78.1.70/a0', 'stop']).status).toBe(0);
     r = run('SendArp', ['10.78.1.70/a0', 'status']);
-    expect(r.stdout).toBe('stopped\nINFO:  Resource is stopped\n');
+    expect(r.stdout).toBe('INFO:  Resource is stopped\n');
     expect(owned(r.stdout)).toBe(false);
     expect(run('SendArp', ['10.78.1.70/a0', 'stop']).status).toBe(0);
     inA(['addr', 'del', '10.78.1.70/24', 'dev', 'a0']);
