@@ -165,3 +165,21 @@ describe('ApiServer bounds', () => {
     }
   });
 });
+
+describe('ApiServer logging', () => {
+  it('a flood of bad clients gives a bounded number of log lines', async () => {
+    const logs: string[] = [];
+    const server = await ApiServer.start({ view: VIEW, runDir: tmp, log: (l, m) => l !== 'debug' && logs.push(m) });
+    try {
+      for (let i = 0; i < 30; i++) {
+        const s = net.createConnection(server.socketPath);
+        s.on('error', () => undefined);
+        s.write(Buffer.alloc(8, 0xff));
+        await closed(s);
+      }
+      expect(logs.length).toBe(10);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -67,6 +67,10 @@ function defaultPidExists(pid: number): boolean {
   }
 }
 
+/** Drop notices per window: a client reconnecting in a loop with garbage must not flood the log. */
+const LOG_BURST = 10;
+const LOG_WINDOW_MS = 60_000;
+
 interface Connection {
   readonly socket: net.Socket;
   readonly session: ApiSession;
@@ -76,6 +80,9 @@ interface Connection {
 export class ApiServer {
   private readonly connections = new Set<Connection>();
   private readonly env: ApiEnv;
+  private logWindowStart = 0;
+  private logsInWindow = 0;
+  private suppressed = 0;
 
   private constructor(
     private readonly server: net.Server,
@@ -189,6 +196,22 @@ export class ApiServer {
   }
 
   private log(level: ApiLogLevel, message: string): void {
+    if (level === 'debug') {
+      this.opts.log?.(level, message);
+      return;
+    }
+    const now = Date.now();
+    if (now - this.logWindowStart >= LOG_WINDOW_MS) {
+      if (this.suppressed > 0) this.opts.log?.('warn', `${this.suppressed} more API client notice(s) suppressed`);
+      this.logWindowStart = now;
+      this.logsInWindow = 0;
+      this.suppressed = 0;
+    }
+    if (this.logsInWindow >= LOG_BURST) {
+      this.suppressed++;
+      return;
+    }
+    this.logsInWindow++;
     this.opts.log?.(level, message);
   }
 }
