@@ -214,16 +214,6 @@ describe('heartbeat options', () => {
     expect(r.stderr).toContain('Usage: heartbeat [-dDkMrRsvWlVf] [-C Current-resource-state]');
     expect(runBin('heartbeat', ['-C', 'all']).status).toBe(2);
   });
-  it('the daemon and its control options say they are not implemented yet', () => {
-    const d = runBin('heartbeat', []);
-    expect(d.status).toBe(1);
-    expect(d.stderr).toBe('heartbeat: the daemon is not implemented yet; use heartbeat --check to validate the configuration\n');
-    for (const opt of ['-k', '-s', '-r', '-M', '-f']) {
-      const r = runBin('heartbeat', [opt]);
-      expect(r.status).toBe(1);
-      expect(r.stderr).toContain(`option ${opt} is not implemented yet`);
-    }
-  });
   it('--help lists --check, --dump-json and --confdir', () => {
     const r = runBin('heartbeat', ['--help']);
     expect(r.status).toBe(0);
