@@ -12,6 +12,7 @@ import { formatDiagnostic, type ConfigWarning } from '../shared/errors.js';
 import { nodeConfigFs } from '../shared/fs.js';
 import { DIRECTIVE_DEFAULTS } from '../config/hacf/directives.js';
 import { CheckFailed, checkHaDir, dumpModel } from './config-check.js';
+import { daemonMain } from './daemon/command.js';
 
 export const DEFAULT_HA_DIR = '/etc/ha.d';
 /** The version we are a drop-in for, as `heartbeat -V` prints it. */
@@ -21,7 +22,7 @@ const EXIT_USAGE = 2;
 
 const USAGE = 'Usage: heartbeat [-dDkMrRsvWlVf] [-C Current-resource-state]\n\t-C only valid with -R\n\t-r is mutually exclusive with -R\n';
 
-/** Daemon options of Heartbeat 3.0.6 we accept but do not implement yet. */
+/** Daemon options of Heartbeat 3.0.6 (-M and -R are refused as not implemented by the daemon module). */
 const DAEMON_FLAGS: readonly [string, string][] = [
   ['-d', 'raise the debug level (repeatable)'],
   ['-W', 'with -D: wiki format'],
@@ -68,16 +69,19 @@ function buildProgram(): Command {
     .option('--confdir <dir>', 'read the configuration from DIR instead of $HA_DIR')
     .option('-V', 'print the version')
     .option('-D', 'print the ha.cf directives that have defaults')
+    .option('--foreground', 'stay in the foreground (same as -f; for systemd and tests)')
+    .option('--run-dir <dir>', 'pid file and API socket directory instead of $HEARTBEAT_RUN_DIR or /var/run')
+    .option('--state-dir <dir>', 'hb_generation and hb_uuid directory instead of $HEARTBEAT_STATE_DIR or /var/lib/heartbeat')
     .addOption(new Option('-C <state>', 'current resource state, with -R (none|local|foreign|all)'))
     .helpOption('-h, --help', 'show this help')
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ writeErr: () => {}, writeOut: (s) => process.stdout.write(s) });
-  for (const [flag, what] of DAEMON_FLAGS) program.option(flag, `${what} (not implemented yet)`);
+  for (const [flag, what] of DAEMON_FLAGS) program.option(flag, what);
   return program;
 }
 
-export function main(argv: string[]): number {
+export function main(argv: string[]): number | Promise<number> {
   const program = buildProgram();
   try {
     program.parse(argv, { from: 'user' });
@@ -106,12 +110,8 @@ export function main(argv: string[]): number {
     process.stderr.write(`heartbeat: -r is mutually exclusive with -R\n${USAGE}`);
     return EXIT_USAGE;
   }
-  if (!o['check'] && !o['dumpJson']) {
-    const used = DAEMON_FLAGS.map(([f]) => f).filter((f) => o[f.slice(1)]);
-    const what = used.length > 0 ? `option ${used.join(' ')} is` : 'the daemon is';
-    process.stderr.write(`heartbeat: ${what} not implemented yet; use heartbeat --check to validate the configuration\n`);
-    return 1;
-  }
+  // Everything but the config check is the daemon's (lib/heartbeat/daemon/).
+  if (!o['check'] && !o['dumpJson']) return daemonMain(o, argv);
   const haDir = (o['confdir'] as string | undefined) ?? process.env['HA_DIR'] ?? DEFAULT_HA_DIR;
   try {
     const { config, warnings } = checkHaDir(haDir, nodeConfigFs, { localNode: localNodeName(haDir) });

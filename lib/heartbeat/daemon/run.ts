@@ -1,0 +1,214 @@
+/**
+ * Starting the daemon: validate the configuration, go to the background (or
+ * not), take the pid file, raise the generation, open the media, run the
+ * runtime, open the API socket at comm-up, and stop gracefully on SIGTERM.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { nodeConfigFs } from '../../shared/fs.js';
+import { formatDiagnostic } from '../../shared/errors.js';
+import {
+  PidFileBusyError,
+  createPidFile,
+  daemonChildChannel,
+  pidFileState,
+  removePidFile,
+  spawnDaemon,
+  wireDaemonSignals,
+  type DaemonChildChannel,
+} from '../../shared/daemon/index.js';
+import { Logger, haDestinations, haLoggingNotices } from '../../shared/log/index.js';
+import { ApiServer } from '../api/server.js';
+import { CheckFailed, checkHaDir, type HaDirConfig } from '../config-check.js';
+import { openMedia, type Medium } from '../media/index.js';
+import { membershipClusterView } from './cluster-view.js';
+import { loadOrCreateUuid, raiseGeneration } from './generation.js';
+import type { DaemonPaths } from './paths.js';
+import { HeartbeatRuntime } from './runtime.js';
+import { daemonSettings, wireKeys } from './settings.js';
+
+export interface DaemonOptions {
+  readonly paths: DaemonPaths;
+  readonly localNode: string;
+  /** `-f` / `--foreground`: no fork, log to stderr too. */
+  readonly foreground: boolean;
+  /** `-d` count, added to ha.cf `debug`. */
+  readonly debugIncrement: number;
+  /** `-v`: dump the parsed configuration at start. */
+  readonly verbose: boolean;
+  /** How long `-k` waits, and our own graceful stop may take. */
+  readonly stderr?: (text: string) => void;
+}
+
+const EXIT_FAILED = 1;
+
+export function loadConfig(o: Pick<DaemonOptions, 'paths' | 'localNode' | 'stderr'>): { config: HaDirConfig } | { exitCode: number; text: string } {
+  try {
+    const { config, warnings } = checkHaDir(o.paths.haDir, nodeConfigFs, { localNode: o.localNode });
+    const text = warnings.map((w) => `${w.file}:${w.line}: warning: ${w.message}`).join('\n');
+    if (text) (o.stderr ?? ((t) => process.stderr.write(t)))(text + '\n');
+    return { config };
+  } catch (e) {
+    if (e instanceof CheckFailed) {
+      const lines = [...e.warnings.map((w) => `${w.file}:${w.line}: warning: ${w.message}`), ...e.diagnostics.map(formatDiagnostic)];
+      return { exitCode: e.exitCode, text: lines.join('\n') };
+    }
+    throw e;
+  }
+}
+
+/** `heartbeat` without control options. Resolves with the exit status once the daemon (or the starting parent) is done. */
+export async function startHeartbeat(o: DaemonOptions): Promise<number> {
+  const err = o.stderr ?? ((t: string) => process.stderr.write(t));
+  const channel = daemonChildChannel();
+  const loaded = loadConfig(o);
+  if ('exitCode' in loaded) {
+    err(loaded.text + '\n');
+    channel?.failed(loaded.exitCode, 'configuration errors');
+    return loaded.exitCode;
+  }
+  const running = pidFileState(o.paths.pidFile);
+  if (running.state === 'running') {
+    // The original's words; exit 0: "it runs" is what the admin wanted.
+    err(`info: heartbeat: already running [pid ${running.pid}].\n`);
+    channel?.failed(0, `already running [pid ${running.pid}].`);
+    return 0;
+  }
+  if (!o.foreground && channel === undefined) {
+    const r = await spawnDaemon();
+    if (r.ok) return 0;
+    if (r.message) err(`heartbeat: ${r.message}\n`);
+    return r.exitCode;
+  }
+  return serve(o, loaded.config, channel);
+}
+
+async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChildChannel | undefined): Promise<number> {
+  const { hacf } = config;
+  const log = new Logger({
+    destinations: haDestinations({ ...hacf.logging }, { entity: 'heartbeat', hostname: o.localNode, stderr: o.foreground }),
+    debugLevel: hacf.debug + o.debugIncrement,
+  });
+  for (const e of config.authkeys.entries) if (e.key !== undefined) log.redactor.addSecret(e.key.reveal());
+  const fail = async (code: number, text: string): Promise<number> => {
+    log.error(text);
+    channel?.failed(code, text);
+    await log.close();
+    return code;
+  };
+
+  try {
+    fs.mkdirSync(path.dirname(o.paths.pidFile), { recursive: true });
+    createPidFile(o.paths.pidFile);
+  } catch (e) {
+    if (e instanceof PidFileBusyError) {
+      log.info(`heartbeat: already running [pid ${e.pid}].`);
+      channel?.failed(0, e.message);
+      await log.close();
+      return 0;
+    }
+    return fail(EXIT_FAILED, (e as Error).message);
+  }
+  const releasePid = (): void => void removePidFile(o.paths.pidFile);
+  process.on('exit', releasePid);
+
+  for (const n of haLoggingNotices(hacf.logging)) log.log(n.priority, n.msg);
+  log.info(`Pacemaker support: ${hacf.pacemaker}`);
+  log.info('**************************');
+  log.info('Configuration validated. Starting heartbeat 3.0.6');
+  if (o.verbose) log.info(`configuration: ${JSON.stringify({ ...hacf, logging: hacf.logging })}`);
+
+  let runtime: HeartbeatRuntime;
+  let media: Medium[];
+  try {
+    const settings = daemonSettings(hacf, config.authkeys, o.localNode);
+    for (const text of settings.ignored) log.warn(text);
+    const generation = raiseGeneration(o.paths.stateDir, hacf.hbgenmethod);
+    log.info(`Heartbeat generation: ${generation}`);
+    const uuid = loadOrCreateUuid(o.paths.stateDir);
+    media = await openMedia(settings.media, { udpPort: settings.udpPort, baud: settings.baud, key: settings.activeKey });
+    for (const m of media) log.info(`${m.kind}: started on ${m.name}`);
+    runtime = new HeartbeatRuntime({ settings, media, generation, uuid, log });
+  } catch (e) {
+    releasePid();
+    return fail(EXIT_FAILED, (e as Error).message);
+  }
+
+  let api: ApiServer | undefined;
+  const view = membershipClusterView(o.localNode, hacf, runtime.machine);
+  runtime.on('commUp', () => {
+    void ApiServer.start({
+      view,
+      runDir: o.paths.runDir,
+      onClusterMessage: (m) => runtime.sendMessage(m),
+      log: (level, text) => (level === 'debug' ? log.debug(1, text) : log[level](text)),
+    }).then(
+      (server) => {
+        api = server;
+      },
+      (e: Error) => log.error(`Cannot open the API socket: ${e.message}`),
+    );
+  });
+  runtime.on('deliver', (_node, type, m) => {
+    const to = m.get('to_id');
+    if (api !== undefined && to !== undefined && type !== 'query-cstatus') api.deliver(to, m);
+  });
+  runtime.on('localHeartbeatLost', () => log.crit('Our own heartbeat was lost; restart heartbeat (not done automatically)'));
+
+  const done = new Promise<void>((resolve) => runtime.once('exit', resolve));
+  let stopping = false;
+  const unwire = wireDaemonSignals({
+    onTerminate: () => {
+      if (stopping) return;
+      stopping = true;
+      log.info('Heartbeat shutdown in progress. (' + process.pid + ')');
+      runtime.shutdown();
+    },
+    onReload: () => reload(o, config, runtime, log),
+    debug: log,
+    debugEnvVar: 'HA_debug',
+    onDebugLevel: (level) => log.info(`debug now set to ${level}`),
+    ignore: ['SIGINT'],
+  });
+
+  runtime.start();
+  channel?.ready();
+  log.setEnabled('stderr', o.foreground);
+
+  await done;
+  unwire();
+  const held = runtime.badPackets.total;
+  if (held > 0) log.info(`${held} bad packet(s) dropped since start`);
+  await api?.close();
+  await Promise.all(media.map((m) => m.close().catch(() => {})));
+  log.info(`${o.localNode} Heartbeat shutdown complete.`);
+  releasePid();
+  await log.close();
+  return 0;
+}
+
+/**
+ * SIGHUP / `-r`: authkeys are re-read and applied; a changed ha.cf needs a
+ * restart (the original re-executes itself keeping resources; we do not yet).
+ */
+function reload(o: DaemonOptions, before: HaDirConfig, runtime: HeartbeatRuntime, log: Logger): void {
+  log.reopen();
+  const loaded = loadConfig({ ...o, stderr: () => {} });
+  if ('exitCode' in loaded) {
+    log.error(`Config errors: Heartbeat pid ${process.pid} NOT restarted`);
+    return;
+  }
+  const now = loaded.config;
+  if (JSON.stringify(now.hacf) !== JSON.stringify(before.hacf)) {
+    log.warn('ha.cf changed: restart heartbeat to apply it (restart-exec is not implemented)');
+  }
+  const { keys, activeKey } = wireKeys(now.authkeys);
+  const sameKeys = JSON.stringify(keys.map((k) => [k.index, k.method, String(k.key ?? '')])) === JSON.stringify(runtime.keysFingerprint());
+  if (sameKeys) {
+    log.info('Configuration unchanged.');
+    return;
+  }
+  for (const e of now.authkeys.entries) if (e.key !== undefined) log.redactor.addSecret(e.key.reveal());
+  log.info('Rereading authentication file.');
+  runtime.setKeys(keys, activeKey);
+}

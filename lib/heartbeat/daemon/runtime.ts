@@ -1,0 +1,336 @@
+/**
+ * The heartbeat runtime: the I/O shell around the pure cores. Media packets
+ * go decode -> verify -> membership (sequence rules) -> seq layer; the
+ * membership's actions are carried out here (send, log, retransmit, ACK).
+ * Time moves through ONE timer, armed for the earliest deadline the cores
+ * report; nothing polls.
+ */
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import type { Medium, PacketSource } from '../media/index.js';
+import { MembershipMachine, type MembershipAction, type MembershipEvent, type NodeView, type LogLevel } from '../membership/index.js';
+import { RetransmitRequests, TransmitHistory, ackAfterGapFilled, ackMessage, drawAckTrigger, shouldAck, type HistoryAction } from '../seq/index.js';
+import type { AuthKey, HaMessage } from '../wire/index.js';
+import { BadPackets } from './bad-packets.js';
+import { takeIn } from './incoming.js';
+import { PacketStamper, membershipMessage, sendOnAll } from './outgoing.js';
+import type { DaemonSettings } from './settings.js';
+
+/** What the runtime needs from the Logger (lib/shared/log). */
+export interface RuntimeLog {
+  crit(msg: string): void;
+  error(msg: string): void;
+  warn(msg: string): void;
+  info(msg: string): void;
+  debug(level: number, msg: string): void;
+}
+
+export interface RuntimeOptions {
+  readonly settings: DaemonSettings;
+  readonly media: readonly Medium[];
+  readonly generation: number;
+  readonly uuid: Uint8Array;
+  readonly log: RuntimeLog;
+  /** Monotonic ms (integer); performance.now by default. */
+  readonly now?: () => number;
+  readonly random?: () => number;
+  /** Wall clock ms, for the bad-packet rate limiter. */
+  readonly wallClock?: () => number;
+}
+
+export interface RuntimeEvents {
+  /** Comm-up: open the API socket, start resources. */
+  commUp: [];
+  /** The graceful shutdown finished (shutdone sent, 2 s of beats). */
+  exit: [];
+  localHeartbeatLost: [];
+  /** A message for the layers above (API clients' replies, resources). */
+  deliver: [node: string, type: string, message: HaMessage];
+  nodeStatus: [node: string, status: string];
+  linkStatus: [node: string, link: string, status: string];
+}
+
+export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
+  readonly machine: MembershipMachine;
+  readonly badPackets: BadPackets;
+  private readonly rexmit: RetransmitRequests;
+  private readonly history: TransmitHistory;
+  private readonly ackTriggers = new Map<string, number>();
+  private readonly stamper: PacketStamper;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly localNode: string;
+  private timer: NodeJS.Timeout | undefined;
+  private armedFor: number | undefined;
+  private machineDeadline: number | undefined;
+  private stopped = false;
+  /** ACKs only while every peer speaks `protocol` (membership's flow control). */
+  private flowControl = true;
+  private readonly detach: (() => void)[] = [];
+  private keys: readonly AuthKey[];
+  /** Packets sent since start, for tests and stats. */
+  sent = 0;
+
+  constructor(private readonly o: RuntimeOptions) {
+    super();
+    const s = o.settings;
+    this.localNode = s.membership.localNode;
+    this.now = o.now ?? (() => Math.floor(performance.now()));
+    this.random = o.random ?? Math.random;
+    this.machine = new MembershipMachine(s.membership);
+    this.rexmit = new RetransmitRequests({ maxRexmitDelayMs: s.maxRexmitDelayMs, random: this.random });
+    this.history = new TransmitHistory({ maxRexmitDelayMs: s.maxRexmitDelayMs });
+    this.badPackets = new BadPackets(o.log, o.wallClock ?? Date.now);
+    this.keys = s.keys;
+    this.stamper = new PacketStamper({ localNode: this.localNode, uuid: o.uuid, generation: o.generation, key: s.activeKey, ttl: s.ttl, innerAuth: s.innerAuth });
+  }
+
+  get media(): readonly Medium[] {
+    return this.o.media;
+  }
+
+  nodeViews(): NodeView[] {
+    return this.machine.nodeViews();
+  }
+
+  /** Listen on the media and send the first status. */
+  start(): void {
+    for (const m of this.o.media) {
+      const onPacket = (bytes: Uint8Array, from: PacketSource): void => this.onPacket(m, bytes, from);
+      const onFault = (e: Error): void => this.faultLog(m, e);
+      m.on('packet', onPacket);
+      m.on('fault', onFault);
+      this.detach.push(() => {
+        m.off('packet', onPacket);
+        m.off('fault', onFault);
+      });
+    }
+    this.feed({ kind: 'start', now: this.now() });
+  }
+
+  /** Graceful stop: shutdone now, `exit` 2 s later (the membership decides). */
+  shutdown(): void {
+    if (this.stopped) return;
+    this.feed({ kind: 'shutdown', now: this.now() });
+  }
+
+  /** Stops everything at once (no shutdone); the caller closes the media. */
+  halt(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const d of this.detach.splice(0)) d();
+  }
+
+  /** A reread authkeys (SIGHUP): incoming packets are checked and ours signed with the new keys from now on. */
+  setKeys(keys: readonly AuthKey[], activeKey: AuthKey): void {
+    this.keys = keys;
+    this.stamper.setKey(activeKey);
+  }
+
+  /** Comparable form of the keys in use (no secret leaves the process this way; it stays in memory). */
+  keysFingerprint(): [number, string, string][] {
+    return this.keys.map((k) => [k.index, k.method, String(k.key ?? '')]);
+  }
+
+  /** Sends a message from the layers above (API clients) to the cluster. */
+  sendMessage(m: HaMessage): void {
+    this.send(m);
+  }
+
+  private faultLimiterKey = new Map<string, number>();
+  private faultLog(m: Medium, e: Error): void {
+    // The original: "write failure on ucast eth0", then suppresses repeats; one line per medium per 10 s here.
+    const key = `${m.kind} ${m.name}`;
+    const t = this.now();
+    const last = this.faultLimiterKey.get(key);
+    if (last !== undefined && t - last < 10_000) return;
+    this.faultLimiterKey.set(key, t);
+    this.o.log.error(`write failure on ${key}: ${e.message}`);
+  }
+
+  private onPacket(m: Medium, bytes: Uint8Array, from: PacketSource): void {
+    if (this.stopped) return;
+    const r = takeIn(bytes, m.name, { keys: this.keys, localNode: this.localNode, localUuid: this.o.uuid });
+    if (!r.ok) {
+      this.badPackets.drop(r.code, r.reason, from.address, m.name);
+      return;
+    }
+    this.feed({ kind: 'packet', now: this.now(), packet: r.packet });
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.armedFor = undefined;
+    if (this.stopped) return;
+    const now = this.now();
+    if (this.machineDeadline !== undefined && now >= this.machineDeadline) {
+      this.feed({ kind: 'tick', now });
+      return;
+    }
+    this.rexmitTick(now);
+    this.arm();
+  }
+
+  private feed(event: MembershipEvent): void {
+    const step = this.machine.handle(event);
+    this.machineDeadline = step.nextDeadline;
+    for (const a of step.actions) {
+      if (this.stopped) break;
+      this.carryOut(a, event.now);
+    }
+    if (!this.stopped) {
+      this.rexmitTick(event.now);
+      this.arm();
+    }
+  }
+
+  private rexmitTick(now: number): void {
+    const up = (node: string): boolean => {
+      const st = this.machine.nodeView(node)?.status;
+      return st === 'up' || st === 'active';
+    };
+    for (const a of this.rexmit.tick(now, up)) {
+      if (a.kind === 'send') this.send(a.message);
+      else if (a.log !== undefined) this.o.log.error(a.log);
+    }
+  }
+
+  /** The single timer: the earliest of the membership's and the retransmission's deadlines. */
+  private arm(): void {
+    let next = this.machineDeadline;
+    const r = this.rexmit.nextDeadline;
+    if (r !== undefined && (next === undefined || r < next)) next = r;
+    if (next === this.armedFor && this.timer !== undefined) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedFor = next;
+    if (next === undefined) return;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, next - this.now()));
+  }
+
+  private send(m: HaMessage): void {
+    const out = this.stamper.stamp(m);
+    sendOnAll(this.o.media, out.bytes, (medium, e) => this.o.log.error(`cannot send on ${medium.kind} ${medium.name}: ${(e as Error).message}`));
+    this.sent++;
+    if (out.seq !== undefined) this.historyActions(this.history.record(out.seq, out.bytes, this.liveNormalNodes().length));
+  }
+
+  private liveNormalNodes(): string[] {
+    return this.machine
+      .nodeViews()
+      .filter((n) => n.kind === 'normal' && (n.status === 'up' || n.status === 'active' || n.name === this.localNode))
+      .map((n) => n.name);
+  }
+
+  private historyActions(actions: readonly HistoryAction[]): void {
+    for (const a of actions) {
+      if (a.kind === 'resend') sendOnAll(this.o.media, a.packet, () => {});
+      else if (a.kind === 'send') this.send(a.message);
+      else if (a.level === 'ERROR') this.o.log.error(a.text);
+      else this.o.log.warn(a.text);
+    }
+  }
+
+  private logLine(level: LogLevel, text: string): void {
+    switch (level) {
+      case 'CRIT':
+        return this.o.log.crit(text);
+      case 'ERROR':
+        return this.o.log.error(text);
+      case 'WARN':
+        return this.o.log.warn(text);
+      case 'info':
+        return this.o.log.info(text);
+      case 'debug':
+        return this.o.log.debug(1, text);
+    }
+  }
+
+  private ackTrigger(node: string): number {
+    let t = this.ackTriggers.get(node);
+    if (t === undefined) this.ackTriggers.set(node, (t = drawAckTrigger(this.random)));
+    return t;
+  }
+
+  private carryOut(a: MembershipAction, now: number): void {
+    switch (a.kind) {
+      case 'sendStatus':
+      case 'sendReqnodes':
+      case 'sendRepnodes':
+      case 'sendShutdone': {
+        const m = membershipMessage(a);
+        if (m !== undefined) this.send(m);
+        return;
+      }
+      case 'log':
+        return this.logLine(a.level, a.text);
+      case 'commUp':
+        this.emit('commUp');
+        return;
+      case 'nodeStatus':
+        if (a.status === 'dead') this.rexmit.forget(a.node);
+        this.emit('nodeStatus', a.node, a.status);
+        return;
+      case 'linkStatus':
+        this.emit('linkStatus', a.node, a.link, a.status);
+        return;
+      case 'peerRestarted':
+        this.rexmit.forget(a.node);
+        this.ackTriggers.delete(a.node);
+        return;
+      case 'missingPackets':
+        this.rexmit.missing(a.node, a.firstSeq, a.lastSeq, now);
+        return;
+      case 'sequenced': {
+        this.rexmit.arrived(a.node, a.seq);
+        if (a.order === 'reset') this.rexmit.forget(a.node);
+        if (!this.flowControl) return;
+        const trigger = this.ackTrigger(a.node);
+        const ack =
+          a.order === 'filledGap'
+            ? ackAfterGapFilled(a.seq, a.firstMissing, a.lastSeq ?? a.seq, trigger)
+            : a.order === 'inOrder' && shouldAck(a.seq, trigger, a.firstMissing)
+              ? a.seq
+              : undefined;
+        if (ack !== undefined) this.send(ackMessage(a.node, ack));
+        return;
+      }
+      case 'nakReceived': {
+        const lost = this.rexmit.nak(a.node, a.seq, a.toUs);
+        if (lost.log !== undefined) this.o.log.error(lost.log);
+        return;
+      }
+      case 'deliver':
+        return this.deliver(a.node, a.type, a.ref as HaMessage, now);
+      case 'localHeartbeatLost':
+        this.emit('localHeartbeatLost');
+        return;
+      case 'exit':
+        this.halt();
+        this.emit('exit');
+        return;
+      case 'flowControlDisabled':
+        // A peer without `protocol`: the original stops ACKing (it logged why).
+        this.flowControl = false;
+        return;
+      case 'localStatus':
+      case 'partitionHealed':
+      case 'peerShutdown':
+        // Logged by the membership; resource handling is issue 4.
+        return;
+    }
+  }
+
+  private deliver(node: string, type: string, m: HaMessage, now: number): void {
+    if (type === 'NS_rexmit') {
+      this.historyActions(this.history.onRexmitRequest(node, m.decimal('firstseq'), m.decimal('lastseq'), now));
+      return;
+    }
+    if (type === 'NS_ackmsg') {
+      this.historyActions(this.history.onAck(node, m.hex('ackseq'), this.liveNormalNodes(), this.localNode));
+      return;
+    }
+    this.emit('deliver', node, type, m);
+  }
+}
