@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiConnection, ApiError, ApiServer, encodeApiMessage, type ApiLogLevel } from '../../lib/heartbeat/api/index.js';
+import { ApiConnection, ApiError, ApiServer, encodeApiMessage, lookupOwner, type ApiLogLevel } from '../../lib/heartbeat/api/index.js';
 import { HaMessage } from '../../lib/heartbeat/wire/index.js';
 import { VIEW } from './api-fixture.js';
 
@@ -28,7 +28,11 @@ describe('ApiServer', () => {
   it('creates <run dir>/heartbeat (0750) and the socket (0777), replaces a stale socket, removes it on close', async () => {
     const first = await ApiServer.start({ view: VIEW, runDir: tmp });
     expect(first.socketPath).toBe(path.join(tmp, 'heartbeat', 'register'));
-    expect(fs.statSync(path.join(tmp, 'heartbeat')).mode & 0o777).toBe(0o750);
+    const dirStat = fs.statSync(path.join(tmp, 'heartbeat'));
+    expect(dirStat.mode & 0o777).toBe(0o750);
+    // As root with Debian's accounts present, the directory is hacluster:haclient like Debian's /run/heartbeat.
+    const owner = process.getuid?.() === 0 ? lookupOwner('hacluster', 'haclient') : undefined;
+    if (owner !== undefined) expect([dirStat.uid, dirStat.gid]).toEqual([owner.uid, owner.gid]);
     expect(fs.statSync(first.socketPath).mode & 0o777).toBe(0o777);
     // A crashed daemon leaves its socket behind: the next one takes over.
     const second = await ApiServer.start({ view: VIEW, runDir: tmp });
@@ -163,6 +167,16 @@ describe('ApiServer bounds', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('lookupOwner', () => {
+  it('reads uid and gid from passwd and group files', () => {
+    fs.writeFileSync(path.join(tmp, 'passwd'), 'root:x:0:0::/root:/bin/sh\nhacluster:x:102:105::/var/lib:/bin/false\n');
+    fs.writeFileSync(path.join(tmp, 'group'), 'root:x:0:\nhaclient:x:105:\n');
+    expect(lookupOwner('hacluster', 'haclient', tmp)).toEqual({ uid: 102, gid: 105 });
+    expect(lookupOwner('nobody', 'haclient', tmp)).toBeUndefined();
+    expect(lookupOwner('hacluster', 'haclient', path.join(tmp, 'none'))).toBeUndefined();
   });
 });
 

@@ -10,7 +10,9 @@
  * the directory instead, as Debian's package sets it up: `heartbeat/` is
  * 0750 hacluster:haclient, so only root, hacluster and haclient members
  * reach the socket (the default `apiauth` for casual clients is uid root,
- * gid haclient). A directory we have to create ourselves gets mode 0750.
+ * gid haclient). A directory we have to create ourselves gets what Debian's
+ * tmpfiles.d and init script give it: 0750, and hacluster:haclient when we
+ * run as root and those exist.
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -100,7 +102,7 @@ export class ApiServer {
   static async start(opts: ApiServerOptions): Promise<ApiServer> {
     const socketPath = opts.socketPath ?? registerSocketPath(opts.runDir);
     const dir = path.dirname(socketPath);
-    if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: API_DIR_MODE });
+    if (!fs.existsSync(dir)) createApiDir(dir);
     removeStaleSocket(socketPath);
     const server = net.createServer();
     server.maxConnections = opts.maxConnections ?? 256;
@@ -214,6 +216,31 @@ export class ApiServer {
     this.logsInWindow++;
     this.opts.log?.(level, message);
   }
+}
+
+/** The uid of a user and gid of a group from /etc/passwd and /etc/group, when both exist. */
+export function lookupOwner(user: string, group: string, etc = '/etc'): { uid: number; gid: number } | undefined {
+  const field = (file: string, name: string, col: number): number | undefined => {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(etc, file), 'utf8');
+    } catch {
+      return undefined;
+    }
+    const line = text.split('\n').find((l) => l.split(':')[0] === name);
+    const v = line?.split(':')[col];
+    return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+  };
+  const uid = field('passwd', user, 2);
+  const gid = field('group', group, 2);
+  return uid !== undefined && gid !== undefined ? { uid, gid } : undefined;
+}
+
+function createApiDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: API_DIR_MODE });
+  fs.chmodSync(dir, API_DIR_MODE);
+  const owner = process.getuid?.() === 0 ? lookupOwner('hacluster', 'haclient') : undefined;
+  if (owner !== undefined) fs.chownSync(dir, owner.uid, owner.gid);
 }
 
 /** Removes a leftover socket file; anything that is not a socket is left alone (listen then fails). */
