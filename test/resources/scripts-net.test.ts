@@ -215,6 +215,35 @@ describe('IPaddr', () => {
   });
 });
 
+describe('IPv6addr', () => {
+  itWithTools(NET_TOOLS, 'start adds the address on the interface of its connected route; status; idempotent; stop', () => {
+    expect(ready).toBe(true);
+    inA(['-6', 'addr', 'add', 'fd78:1::1/64', 'dev', 'a0', 'nodad']);
+    const v6 = () => inA(['-6', '-o', 'addr', 'show']).split('\n').filter((l) => l.includes('fd78:1::10/')).map((l) => l.split(/\s+/).slice(1, 4).join(' '));
+    const spec = 'fd78:1:0:0:0:0:0:10';
+    let r = run('IPv6addr', [spec, 'status']);
+    expect(r).toMatchObject({ stdout: 'INFO:  Resource is stopped\n', status: 7 });
+    r = run('IPv6addr', [spec, 'start']);
+    expect(r).toMatchObject({ stdout: 'INFO:  Success\n', status: 0 });
+    expect(v6()).toEqual(['a0 inet6 fd78:1::10/64']);
+    r = run('IPv6addr', [spec, 'status']);
+    expect(r).toMatchObject({ stdout: 'INFO:  Running OK\n', status: 0 });
+    expect(owned(r.stdout)).toBe(true);
+    expect(run('IPv6addr', [spec, 'start']).status).toBe(0);
+    expect(v6()).toHaveLength(1);
+    expect(run('IPv6addr', [spec, 'stop']).status).toBe(0);
+    expect(v6()).toEqual([]);
+    expect(run('IPv6addr', [spec, 'stop']).status).toBe(0);
+    // explicit prefix and NIC, no route needed; compressed spellings match
+    expect(run('IPv6addr', ['fd78:9:0:0:0:0:0:5/80/a1', 'start']).status).toBe(0);
+    expect(owned(run('IPv6addr', ['fd78:9::5', 'status']).stdout)).toBe(true);
+    expect(run('IPv6addr', ['fd78:9:0:0:0:0:0:5/80/a1', 'stop']).status).toBe(0);
+    expect(run('IPv6addr', ['fd78:3:0:0:0:0:0:5', 'start']).status).toBe(1);
+    expect(run('IPv6addr', ['fd78:zz::5', 'status']).status).toBe(6);
+    inA(['-6', 'addr', 'del', 'fd78:1::1/64', 'dev', 'a0']);
+  });
+});
+
 describe('IPsrcaddr', () => {
   itWithTools(NET_TOOLS, 'start sets src IP on the default route, stop restores the primary address', () => {
     expect(ready).toBe(true);
