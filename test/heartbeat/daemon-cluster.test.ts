@@ -1,0 +1,90 @@
+/**
+ * Two of our heartbeat daemons in an hbnet cluster (network, mount, UTS and
+ * PID namespaces; root): membership over ucast, failure detection timing,
+ * one medium of two cut, a node with the wrong key.
+ */
+import { afterAll, afterEach, describe, expect } from 'vitest';
+import { itWithTools } from '../helpers/env.js';
+import { DEADTIME_MS, HBNET_TOOLS, HbCluster, KEEPALIVE_MS } from './daemon-harness.js';
+
+const STARTUP_MS = 20_000;
+const clusters: HbCluster[] = [];
+const cluster = (env: Record<string, string> = {}): HbCluster => {
+  const c = new HbCluster(env);
+  clusters.push(c);
+  return c;
+};
+const downAll = (): void => {
+  for (const c of clusters.splice(0)) c.down();
+};
+
+describe('heartbeat daemon: two of our nodes', () => {
+  afterEach(downAll);
+  afterAll(downAll);
+
+  itWithTools(HBNET_TOOLS, 'ucast: both active in cl_status; a SIGKILLed peer is declared dead within deadtime + 0.3 s', async () => {
+    const c = cluster({ HBNET_MEDIA: 'ucast' });
+    c.hbnet(['up', 'node1', 'node2']);
+    c.start('node1');
+    c.start('node2');
+    await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', STARTUP_MS);
+    await c.waitForClStatus('node2', ['nodestatus', 'node1'], 'active', STARTUP_MS);
+    // For its first 5 s a node advertises deadtime + 2 s (as the original), and
+    // peers judge it by that: kill it only once it advertises the plain deadtime.
+    await c.waitUntil(c.startedAt('node2') + 5000 + 2 * KEEPALIVE_MS);
+
+    const from = c.log('node1').length;
+    const killedAt = Date.now(); // taken before hbnet runs: the measured latency can only be too long
+    c.hbnet(['kill', 'node2']);
+    const seenAt = await c.waitForLog('node1', 'WARN: node node2: is dead', DEADTIME_MS + 5000, from);
+    const latency = seenAt - killedAt;
+    expect(latency).toBeLessThanOrEqual(DEADTIME_MS + 300);
+    expect(c.log('node1').slice(from)).toContain('info: Link node2:eth0 dead.');
+    await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'dead', 5000);
+  }, 60_000);
+
+  itWithTools([...HBNET_TOOLS, 'socat'], 'ucast + serial: cutting eth0 logs the link dead, the node stays active', async () => {
+    // 115200 baud: at 19200 a paced 512-byte chunk takes longer than a 200 ms keepalive.
+    const c = cluster({ HBNET_MEDIA: 'ucast serial', HBNET_BAUD: '115200' });
+    c.hbnet(['up', 'node1', 'node2']);
+    c.hbnet(['serial', 'node1', 'node2']);
+    c.hbnet(['genconf']);
+    c.start('node1');
+    c.start('node2');
+    await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', STARTUP_MS);
+    await c.waitForLog('node1', 'Link node2:/run/hbserial/node2 up.', STARTUP_MS);
+    await c.waitForClStatus('node1', ['hblinkstatus', 'node2', 'eth0'], 'up', 5000);
+
+    const from = c.log('node1').length;
+    c.hbnet(['cut', 'node2', 'both']);
+    await c.waitForLog('node1', 'info: Link node2:eth0 dead.', DEADTIME_MS + 5000, from);
+    // Link and node deaths come from the same dead time: had the serial link
+    // not carried node2's status, "node node2: is dead" would be logged by now.
+    expect(c.log('node1').slice(from)).not.toContain('node node2: is dead');
+    expect(c.exec('node1', ['/usr/bin/env', 'true']).status).toBe(0);
+    await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', 2000);
+    await c.waitForClStatus('node1', ['hblinkstatus', 'node2', '/run/hbserial/node2'], 'up', 2000);
+    await c.waitForClStatus('node1', ['hblinkstatus', 'node2', 'eth0'], 'dead', 2000);
+
+    c.hbnet(['heal', 'node2']);
+    await c.waitForLog('node1', 'info: Link node2:eth0 up.', 5000, from);
+  }, 60_000);
+
+  itWithTools(HBNET_TOOLS, 'a node signing with another key is not seen, and its packets are counted and logged as dropped', async () => {
+    const c = cluster({ HBNET_MEDIA: 'ucast' });
+    c.hbnet(['up', 'node1', 'node2']);
+    c.hbnet(['genconf', 'node2'], { HBNET_AUTH: '1 sha1 notthesecret' });
+    c.start('node1');
+    c.start('node2');
+    await c.waitForLog('node1', /WARN: bad packet from 10\.77\.0\.12 on eth0 \(WIRE_AUTH_MISMATCH\)/, STARTUP_MS);
+    // After initdead node1 gives up on node2 and comes up alone.
+    await c.waitForLog('node1', 'Comm_now_up(): updating status to active', STARTUP_MS);
+    const log = c.log('node1');
+    expect(log).toContain('WARN: node node2: is dead');
+    expect(log).not.toContain('Link node2:eth0 up.');
+    expect(log).not.toContain('Status update for node node2');
+    await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'dead', 5000);
+    // The limiter lets a few lines through per interval, not one per packet (5 per second arrive).
+    expect(log.match(/bad packet from/g)?.length ?? 0).toBeLessThanOrEqual(6);
+  }, 60_000);
+});
