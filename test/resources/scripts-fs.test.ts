@@ -138,6 +138,19 @@ describe('Filesystem', () => {
     expect(log).toMatch(/INFO: Running mount -t ext4 -o rw,noatime \/dev\/loop\d+ /);
   });
 
+  itWithTools(TOOLS, 'a mount point reached through a symlink is found in the mount table', () => {
+    expect(nsHolder).toBeDefined();
+    const link = path.join(se.dir, 'mnt-link');
+    fs.symlinkSync(mnt, link);
+    expect(fsScript([ext4Dev, link, 'ext4', 'start']).status).toBe(0);
+    expect(nsMounts()).toContain(mnt);
+    expect(owned(fsScript([ext4Dev, link, 'ext4', 'status']).stdout)).toBe(true);
+    expect(fsScript([ext4Dev, link, 'ext4', 'start']).status).toBe(0);
+    expect(nsMounts().filter((m) => m === mnt)).toHaveLength(1);
+    expect(fsScript([ext4Dev, link, 'ext4', 'stop']).status).toBe(0);
+    expect(nsMounts()).not.toContain(mnt);
+  });
+
   itWithTools(TOOLS, 'ext2 is checked with fsck before mounting', () => {
     expect(nsHolder).toBeDefined();
     expect(fsScript([ext2Dev, mnt, 'ext2', 'start']).status).toBe(0);
