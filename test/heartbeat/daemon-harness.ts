@@ -27,6 +27,8 @@ export class HbCluster {
   readonly state: string;
   readonly env: NodeJS.ProcessEnv;
 
+  readonly ourClStatus = OUR_CL_STATUS;
+
   constructor(extraEnv: Record<string, string> = {}) {
     this.state = mkdtempSync(path.join(tmpdir(), 'hbd-'));
     const prefix = `hbd${process.pid.toString(36)}${(counter++).toString(36)}${Math.floor(Math.random() * 36 ** 2).toString(36)}`;
