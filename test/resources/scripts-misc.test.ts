@@ -516,3 +516,32 @@ exit 0`,
     expect(runScript('OCF', ['Widget', 'w1'], { env }).status).toBe(1);
   });
 });
+
+describe('Raid1', () => {
+  it('start assembles with mdadm, stop stops; status from the md status table', () => {
+    const d = path.join(se.dir, 'raid');
+    const mdstat = path.join(d, 'mdstat');
+    fs.mkdirSync(d, { recursive: true });
+    const conf = path.join(d, 'mdadm.conf');
+    fs.writeFileSync(conf, 'ARRAY /dev/md7 UUID=00000000:00000000:00000000:00000000\n');
+    fs.writeFileSync(mdstat, 'Personalities : [raid1]\nunused devices: <none>\n');
+    writeStub(
+      path.join(d, 'bin', 'mdadm'),
+      `echo "$*" >> "${d}/calls"
+case $1 in
+  --assemble) printf 'Personalities : [raid1]\\nmd7 : active raid1 loop1[1] loop0[0]\\n      1024 blocks [2/2] [UU]\\n' > "${mdstat}" ;;
+  --stop) printf 'Personalities : [raid1]\\nunused devices: <none>\\n' > "${mdstat}" ;;
+esac`,
+    );
+    const env = { ...se.env, PATH: `${path.join(d, 'bin')}:${process.env.PATH}`, HA_MDSTAT: mdstat };
+    expect(runScript('Raid1', [conf, '/dev/md7', 'status'], { env })).toMatchObject({ stdout: 'INFO:  Resource is stopped\n', status: 7 });
+    expect(runScript('Raid1', [conf, '/dev/md7', 'start'], { env })).toMatchObject({ stdout: 'INFO:  Success\n', status: 0 });
+    expect(owned(runScript('Raid1', [conf, '/dev/md7', 'status'], { env }).stdout)).toBe(true);
+    expect(runScript('Raid1', [conf, '/dev/md7', 'start'], { env }).status).toBe(0);
+    expect(runScript('Raid1', [conf, '/dev/md7', 'stop'], { env }).status).toBe(0);
+    expect(runScript('Raid1', [conf, '/dev/md7', 'stop'], { env }).status).toBe(0);
+    expect(owned(runScript('Raid1', [conf, '/dev/md7', 'status'], { env }).stdout)).toBe(false);
+    expect(fs.readFileSync(path.join(d, 'calls'), 'utf8')).toBe(`--assemble /dev/md7 --config=${conf}\n--stop /dev/md7\n`);
+    expect(runScript('Raid1', [path.join(d, 'none.conf'), '/dev/md7', 'start'], { env }).status).toBe(5);
+  });
+});
