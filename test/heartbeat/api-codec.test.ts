@@ -259,7 +259,33 @@ describe('requests', () => {
     m.setString('from_id', 'ipfail');
     named.handle(m, env());
     const out = named.handle(HaMessage.of([['t', 'ask_resources'], ['rsc_hold', 'all']]), env());
-    expect(out.toCluster.map(fieldsOf)).toEqual([[['t', 'ask_resources'], ['rsc_hold', 'all'], ['from_id', 'ipfail'], ['to_id', 'ipfail']]]);
+    expect(out.toCluster.map(fieldsOf)).toEqual([[['t', 'ask_resources'], ['rsc_hold', 'all'], ['from_id', 'ipfail'], ['to_id', 'ipfail'], ['client_gen', '0']]]);
+  });
+
+  it('a named client joining and leaving is announced (hbapi-clstat); a casual one is not', () => {
+    let gen = 7;
+    const e = env({ nextClientGeneration: () => gen++ });
+    const named = new ApiSession();
+    const m = req('signon', { uid: '0', gid: '0' });
+    m.setString('from_id', 'ipfail');
+    const joined = named.handle(m, e);
+    expect(joined.toCluster.map(fieldsOf)).toEqual([
+      [['t', 'hbapi-clstat'], ['st', 'join'], ['from_id', 'ipfail'], ['to_id', 'ipfail'], ['src', 'node1'], ['info', 'signon'], ['client_gen', '7']],
+    ]);
+    const off = named.handle(req('signoff', {}, '4242').setString('from_id', 'ipfail'), e);
+    expect(off.close).toBe('signoff');
+    expect(off.replies.map(fieldsOf)).toEqual([
+      [['t', 'hbapi-clstat'], ['st', 'leave'], ['from_id', 'ipfail'], ['to_id', 'ipfail'], ['src', 'node1'], ['info', 'signoff'], ['client_gen', '7']],
+    ]);
+    expect(off.toCluster).toHaveLength(1);
+    expect(named.leave('EOF', e).toCluster).toEqual([]); // once only
+
+    const vanished = new ApiSession();
+    vanished.handle(m, e);
+    expect(vanished.leave('EOF', e).toCluster.map((x) => x.get('info'))).toEqual(['EOF']);
+
+    const casual = signedOn(e);
+    expect(casual.leave('EOF', e).toCluster).toEqual([]);
   });
 
   it('a request naming another client gets no answer', () => {

@@ -145,6 +145,33 @@ describe('ApiServer', () => {
     }
   });
 
+  it('a named client that disconnects without signing off is announced as gone (EOF)', async () => {
+    const toCluster: HaMessage[] = [];
+    let left: () => void = () => undefined;
+    const gone = new Promise<void>((resolve) => (left = resolve));
+    const server = await ApiServer.start({
+      view: VIEW,
+      runDir: tmp,
+      onClusterMessage: (m) => {
+        toCluster.push(m);
+        if (m.get('st') === 'leave') left();
+      },
+    });
+    try {
+      const c = await ApiConnection.connect(server.socketPath);
+      c.send(signon(process.pid, 'ipfail'));
+      await c.next();
+      await c.end();
+      await gone;
+      expect(toCluster.map((m) => [m.get('t'), m.get('st'), m.get('info')])).toEqual([
+        ['hbapi-clstat', 'join', 'signon'],
+        ['hbapi-clstat', 'leave', 'EOF'],
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('the client reports a missing server as API_NO_SERVER', async () => {
     await expect(ApiConnection.connect(path.join(tmp, 'nothing'))).rejects.toBeInstanceOf(ApiError);
   });

@@ -7,7 +7,7 @@
  * hb_api.c gives it.
  */
 import { HaMessage } from '../wire/message.js';
-import { AF, Req, Result, T_APIREQ, T_APIRESP, T_QCSTATUS, T_RCSTATUS } from './protocol.js';
+import { AF, Req, Result, T_APICLISTAT, T_APIREQ, T_APIRESP, T_QCSTATUS, T_RCSTATUS } from './protocol.js';
 import type { ApiNode, ClusterView } from './view.js';
 
 export interface ApiClient {
@@ -27,6 +27,8 @@ export interface ApiEnv {
   pidExists(pid: number): boolean;
   /** Whether a client of that id is signed on over any connection. */
   clientSignedOn(clientId: string): boolean;
+  /** The next client generation (a server-wide counter, bumped at every sign-on attempt); 0 when absent. */
+  nextClientGeneration?(): number;
 }
 
 export interface ApiOutcome {
@@ -70,8 +72,25 @@ function ok(resp: HaMessage): HaMessage {
 
 const EINVAL = 'EINVAL';
 
+/**
+ * `hbapi-clstat`: a named client joined or left, told to the cluster (and,
+ * when it leaves, to the client itself) so that peers' clients such as
+ * ipfail learn about it. Casual clients are never announced.
+ */
+export function clientStatusMessage(client: ApiClient, status: 'join' | 'leave', reason: string, localNode: string, generation: number): HaMessage {
+  return new HaMessage()
+    .add(AF.type, T_APICLISTAT)
+    .add(AF.status, status)
+    .add(AF.fromId, client.clientId)
+    .add(AF.toId, client.clientId)
+    .add('src', localNode)
+    .add(AF.comment, reason)
+    .add(AF.clientGeneration, String(generation));
+}
+
 export class ApiSession {
   private signedOn: ApiClient | undefined;
+  private generation = 0;
 
   /** The signed-on client of this connection, if any. */
   get client(): ApiClient | undefined {
@@ -82,7 +101,28 @@ export class ApiSession {
     const out: ApiOutcome = { replies: [], toCluster: [] };
     if (this.signedOn === undefined) this.signon(msg, env, out);
     else this.request(this.signedOn, msg, env, out);
+    if (out.close !== undefined && this.signedOn !== undefined) this.leaveInto(out.close === 'signoff' ? 'signoff' : 'badclient', env, out);
     return out;
+  }
+
+  /**
+   * The connection is gone (`EOF`) or being dropped: a named client's
+   * departure is announced. Idempotent; nothing for casual clients.
+   */
+  leave(reason: string, env: ApiEnv): ApiOutcome {
+    const out: ApiOutcome = { replies: [], toCluster: [] };
+    this.leaveInto(reason, env, out);
+    return out;
+  }
+
+  private leaveInto(reason: string, env: ApiEnv, out: ApiOutcome): void {
+    const client = this.signedOn;
+    if (client === undefined) return;
+    this.signedOn = undefined;
+    if (client.casual) return;
+    const m = clientStatusMessage(client, 'leave', reason, env.view.localNode(), this.generation);
+    out.replies.push(m);
+    out.toCluster.push(m.clone());
   }
 
   // ---- sign-on (api_process_registration_msg, api_add_client) ----
@@ -99,6 +139,7 @@ export class ApiSession {
       out.ignored = 'sign-on without from_id and pid';
       return;
     }
+    this.generation = env.nextClientGeneration?.() ?? 0;
     const pid = pidText === undefined ? 0 : atoi(pidText);
     const resp = response(reqtype);
     let failure: string | undefined;
@@ -132,8 +173,12 @@ export class ApiSession {
     if (pacemaker !== undefined) resp.add(AF.pacemaker, pacemaker);
     resp.add(AF.logfacility, String(Math.trunc(info.logFacility)));
     out.replies.push(resp);
-    if (client === undefined) out.close = `sign-on refused: ${failure}`;
-    else this.signedOn = client;
+    if (client === undefined) {
+      out.close = `sign-on refused: ${failure}`;
+      return;
+    }
+    this.signedOn = client;
+    if (!client.casual) out.toCluster.push(clientStatusMessage(client, 'join', Req.signon, env.view.localNode(), this.generation));
   }
 
   // ---- requests (api_process_request and the query handlers) ----
@@ -149,7 +194,11 @@ export class ApiSession {
         out.close = 'badclient: general message from a casual client';
         return;
       }
-      const fwd = msg.clone().setString(AF.fromId, client.clientId).setString(AF.toId, client.clientId);
+      const fwd = msg
+        .clone()
+        .setString(AF.fromId, client.clientId)
+        .setString(AF.toId, client.clientId)
+        .setString(AF.clientGeneration, String(this.generation));
       out.toCluster.push(fwd);
       return;
     }

@@ -8,6 +8,8 @@ export const T_APIRESP = 'hbapi-resp';
 /** Remote client-status query and its answer (clientstatus across nodes). */
 export const T_QCSTATUS = 'query-cstatus';
 export const T_RCSTATUS = 'respond-cstatus';
+/** A named client joined or left (to the cluster). */
+export const T_APICLISTAT = 'hbapi-clstat';
 
 export const Req = {
   signon: 'signon',
@@ -64,6 +66,7 @@ export const AF = {
   pacemaker: 'pacemaker',
   queryName: 'queryname',
   queryUuid: 'queryuuid',
+  clientGeneration: 'client_gen',
 } as const;
 
 /** What `hbversion` reads on a Debian 3.0.6 node; scripts and monitors may compare it. */

@@ -91,10 +91,12 @@ export class ApiServer {
     readonly socketPath: string,
     private readonly opts: ApiServerOptions,
   ) {
+    let generation = 0;
     this.env = {
       view: opts.view,
       pidExists: opts.pidExists ?? defaultPidExists,
       clientSignedOn: (id) => this.findClient(id) !== undefined,
+      nextClientGeneration: () => generation++,
     };
   }
 
@@ -163,7 +165,11 @@ export class ApiServer {
       socket.end();
     });
     socket.on('error', (e) => this.log('debug', `API client socket: ${e.message}`));
-    socket.on('close', () => this.connections.delete(c));
+    socket.on('close', () => {
+      this.connections.delete(c);
+      // A named client that vanished without signing off is announced as gone.
+      for (const m of c.session.leave('EOF', this.env).toCluster) this.opts.onClusterMessage?.(m);
+    });
   }
 
   private receive(c: Connection, chunk: Buffer): void {
