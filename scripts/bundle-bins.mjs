@@ -9,26 +9,27 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const jobs = [];
+const entryPoints = {};
 for (const cmd of readdirSync(path.join(root, 'bin'))) {
   const text = readFileSync(path.join(root, 'bin', cmd), 'utf8');
   const m = /\/\/ entry: (\S+\.ts)/.exec(text);
-  if (!m) continue;
-  jobs.push(
-    build({
-      entryPoints: [path.join(root, m[1])],
-      outfile: path.join(root, 'dist', 'bin', `${cmd}.js`),
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'esm',
-      // pino and commander stay external: they are loaded from node_modules
-      // only by the commands that use them at run time.
-      packages: 'external',
-      logLevel: 'warning',
-      // Let bundled CommonJS helpers use require() inside an ES module.
-      banner: { js: "import { createRequire as __hbCreateRequire } from 'node:module'; const require = __hbCreateRequire(import.meta.url);" },
-    }),
-  );
+  if (m) entryPoints[cmd] = path.join(root, m[1]);
 }
-await Promise.all(jobs);
+await build({
+  entryPoints,
+  outdir: path.join(root, 'dist', 'bin'),
+  bundle: true,
+  // Code behind a dynamic import() (a daemon's whole runtime, say) goes into
+  // its own chunk, so `heartbeat --check` does not parse the daemon.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  // pino and commander stay external: they are loaded from node_modules
+  // only by the commands that use them at run time.
+  packages: 'external',
+  logLevel: 'warning',
+  // Let bundled CommonJS helpers use require() inside an ES module.
+  banner: { js: "import { createRequire as __hbCreateRequire } from 'node:module'; const require = __hbCreateRequire(import.meta.url);" },
+});
