@@ -290,6 +290,22 @@ describe('etc/ha.d/shellfuncs', () => {
     expect(shf('ha_log "ERROR: oops"').stderr).toMatch(/^myscript\[\d+\]: ERROR: oops\n$/);
   });
 
+  it('ha_log to syslog: logger with the facility and a level taken from the text', () => {
+    const bin = path.join(se.dir, 'loggerbin');
+    writeStub(path.join(bin, 'logger'), `printf '%s|' "$@" >> "${se.dir}/logger.calls"; echo >> "${se.dir}/logger.calls"`);
+    shf('ha_log "ERROR: boom"; ha_log "WARN: hmm"; ha_log "info: fine"; ha_log "plain"', { HA_LOGFACILITY: 'local7', HA_BIN: bin });
+    const lines = fs.readFileSync(path.join(se.dir, 'logger.calls'), 'utf8').trim().split('\n');
+    expect(lines.map((l) => l.replace(/\[\d+\]/, '[PID]'))).toEqual([
+      '-t|myscript[PID]|-p|local7.err|--|ERROR: boom|',
+      '-t|myscript[PID]|-p|local7.warning|--|WARN: hmm|',
+      '-t|myscript[PID]|-p|local7.info|--|info: fine|',
+      '-t|myscript[PID]|-p|local7.notice|--|plain|',
+    ]);
+    // logfacility none: no syslog
+    shf('ha_log "info: quiet"', { HA_LOGFACILITY: 'none', HA_BIN: bin });
+    expect(fs.readFileSync(path.join(se.dir, 'logger.calls'), 'utf8').trim().split('\n')).toHaveLength(4);
+  });
+
   it('sets the classic variables (without overriding exported ones) and PATH', () => {
     const r = shf('echo "$HA_DIR|$HA_FUNCS|$HA_RCDIR|$HA_RESOURCEDIR|$HA_FIFO|$HA_RSCTMP|$HA_NOARCHBIN"; echo "$PATH"', {
       HA_DIR: '/etc/ha.d/',
