@@ -32,7 +32,7 @@ export type GenerationMethod = 'file' | 'time';
  * `time` method: the wall clock in seconds, no file. A missing or garbled
  * file starts from the wall clock, as the original does.
  */
-export function raiseGeneration(stateDir: string, method: GenerationMethod, nowSeconds: number = Math.floor(Date.now() / 1000)): number {
+export function raiseGeneration(stateDir: string, method: GenerationMethod, nowSeconds: number = Math.floor(Date.now() / 1000), onNoPrevious?: (start: number) => void): number {
   if (method === 'time') return nowSeconds;
   const file = path.join(stateDir, GENERATION_FILE);
   let previous: number | undefined;
@@ -41,6 +41,7 @@ export function raiseGeneration(stateDir: string, method: GenerationMethod, nowS
   } catch {
     previous = undefined;
   }
+  if (previous === undefined) onNoPrevious?.(nowSeconds);
   const next = (previous ?? nowSeconds) + 1;
   try {
     fs.mkdirSync(stateDir, { recursive: true });

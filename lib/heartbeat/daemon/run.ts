@@ -123,7 +123,8 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
   try {
     const settings = daemonSettings(hacf, config.authkeys, o.localNode);
     for (const text of settings.ignored) log.warn(text);
-    const generation = raiseGeneration(o.paths.stateDir, hacf.hbgenmethod);
+    log.info('heartbeat: version 3.0.6');
+    const generation = raiseGeneration(o.paths.stateDir, hacf.hbgenmethod, undefined, (start) => log.warn(`No Previous generation - starting at ${start + 1}`));
     log.info(`Heartbeat generation: ${generation}`);
     const uuid = loadOrCreateUuid(o.paths.stateDir);
     media = await openMedia(settings.media, { udpPort: settings.udpPort, baud: settings.baud, key: settings.activeKey });
