@@ -334,4 +334,28 @@ describe('portblock', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/^usage: \S*portblock \{udp\|tcp\} portno,portno \{block\|unblock\} /);
   });
+  itWithTools([...NET_TOOLS, 'iptables'], 'a blocked port really drops connections from the other namespace; stop opens it again', async () => {
+    expect(ready).toBe(true);
+    const server = spawn(
+      'ip',
+      ['netns', 'exec', A, process.execPath, '-e', "require('net').createServer((s) => s.end('hi')).listen(8005, '10.78.1.1', () => console.log('ready')); setTimeout(() => process.exit(0), 60000);"],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    try {
+      let out = '';
+      server.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      await waitFor('the test server in namespace A', () => out.includes('ready'));
+      const connect = () =>
+        sh('ip', ['netns', 'exec', B, process.execPath, '-e',
+          "const s = require('net').connect(8005, '10.78.1.1'); s.setTimeout(700, () => { console.log('timeout'); process.exit(0); });" +
+          " s.on('data', (d) => { console.log('data:' + d); process.exit(0); }); s.on('error', (e) => { console.log('error:' + e.code); process.exit(0); });"]).trim();
+      expect(connect()).toBe('data:hi');
+      expect(run('portblock', ['tcp', '80,8000:8010', 'block', 'start']).status).toBe(0);
+      expect(connect()).toBe('timeout');
+      expect(run('portblock', ['tcp', '80,8000:8010', 'block', 'stop']).status).toBe(0);
+      expect(connect()).toBe('data:hi');
+    } finally {
+      server.kill('SIGKILL');
+    }
+  });
 });
