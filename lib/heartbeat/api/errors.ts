@@ -16,8 +16,6 @@ export const ApiErrorCode = {
   Truncated: 'API_TRUNCATED',
   /** The server could not be reached (no socket, refused). */
   NoServer: 'API_NO_SERVER',
-  /** The server closed the connection or did not answer in time. */
-  NoReply: 'API_NO_REPLY',
 } as const;
 
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
