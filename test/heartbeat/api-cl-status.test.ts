@@ -13,9 +13,12 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { ApiServer } from '../../lib/heartbeat/api/index.js';
+import { ApiServer, fixedClusterView } from '../../lib/heartbeat/api/index.js';
 import { REPO_ROOT, itWithTools } from '../helpers/env.js';
-import { VIEW } from './api-fixture.js';
+import { SNAPSHOT, VIEW } from './api-fixture.js';
+
+/** Resources under pacemaker: no resource state, `pacemaker respawn`. */
+const PACEMAKER_VIEW = fixedClusterView({ ...SNAPSHOT, resources: undefined, parameters: { ...SNAPSHOT.parameters, pacemaker: 'respawn' } });
 
 const TOOLS = ['cl_status', 'unshare'];
 
@@ -67,6 +70,7 @@ beforeAll(async () => {
     await ApiServer.start({ view: VIEW, runDir: path.join(tmp, 'up') }),
     // Refuses every sign-on ("bad pid"), as the original does for a client it cannot verify.
     await ApiServer.start({ view: VIEW, runDir: path.join(tmp, 'refusing'), pidExists: () => false }),
+    await ApiServer.start({ view: PACEMAKER_VIEW, runDir: path.join(tmp, 'pacemaker') }),
   ];
   fs.mkdirSync(dir('down'), { recursive: true });
   // Accepts and never answers: both clients must give up on their 5 s alarm.
@@ -150,6 +154,10 @@ const CASES: [string, string, string?][] = [
   ['up', 'test'],
   ['up', ''],
   ['up', '-h'],
+  ['pacemaker', 'hbstatus -v'],
+  ['pacemaker', 'hbstatus -m -v'],
+  ['pacemaker', 'rscstatus'],
+  ['pacemaker', 'hbparameter -p crm', 'respawn\n'],
   ['down', 'hbstatus', 'Heartbeat is stopped on this machine.\n'],
   ['down', 'hbstatus -v'],
   ['down', 'listnodes'],
