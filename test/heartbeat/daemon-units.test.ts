@@ -154,6 +154,18 @@ describe('two runtimes on the in-memory medium (real timers)', () => {
       const view = membershipClusterView('alpha', parseHaCf(HACF, 'ha.cf', { localNode: 'alpha' }).config, a.machine);
       await waitFor(() => view.nodes().find((n) => n.name === 'beta')?.status === 'active' && a.machine.status === 'active', 3000);
       expect(aLog).toContain('info: Comm_now_up(): updating status to active');
+      // Replays change nothing: beta's first status again (an old duplicate),
+      // and a correctly signed status with an older generation (a replay attack).
+      const aMedium = a.media[0] as ReturnType<MemorySegment['attach']>;
+      const bMedium = b.media[0] as ReturnType<MemorySegment['attach']>;
+      const before = { ...a.machine.counters() };
+      aMedium.inject(bMedium.sent[0]!, { address: '10.0.0.2' });
+      const old = new HaMessage().add('t', 'status').add('st', 'dead').setHex('dt', 300);
+      addControlFields(old, { src: 'beta', srcUuid: uuid, seq: 99_999, generation: 19, timestamp: 100, load: 'n/a', ttl: 3 });
+      aMedium.inject(encodeSignedNetstring(old, { key }), { address: '10.0.0.2' });
+      await waitFor(() => a.machine.counters().replayedGeneration > before.replayedGeneration, 1000);
+      expect(a.machine.counters().oldDuplicate + a.machine.counters().duplicate).toBeGreaterThan(before.oldDuplicate + before.duplicate);
+      expect(view.nodes().find((n) => n.name === 'beta')?.status).toBe('active');
       // beta advertises deadtime + 2 s at first; its silence is judged by what it advertised last.
       b.halt();
       const haltedAt = Date.now();
