@@ -25,13 +25,12 @@ describe('heartbeat daemon: two of our nodes', () => {
   itWithTools(HBNET_TOOLS, 'ucast: both active in cl_status; a SIGKILLed peer is declared dead within deadtime + 0.3 s', async () => {
     const c = cluster({ HBNET_MEDIA: 'ucast' });
     c.hbnet(['up', 'node1', 'node2']);
-    c.start('node1');
-    c.start('node2');
+    const started = await c.startOurs(['node1', 'node2']);
     await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', STARTUP_MS);
     await c.waitForClStatus('node2', ['nodestatus', 'node1'], 'active', STARTUP_MS);
     // For its first 5 s a node advertises deadtime + 2 s (as the original), and
     // peers judge it by that: kill it only once it advertises the plain deadtime.
-    await c.waitUntil(c.startedAt('node2') + 5000 + 2 * KEEPALIVE_MS);
+    await c.waitUntil(started['node2']! + 5000 + 2 * KEEPALIVE_MS);
 
     const from = c.log('node1').length;
     const killedAt = Date.now(); // taken before hbnet runs: the measured latency can only be too long
@@ -88,4 +87,24 @@ describe('heartbeat daemon: two of our nodes', () => {
     // The limiter lets a few lines through per interval, not one per packet (5 per second arrive).
     expect(log.match(/bad packet from/g)?.length ?? 0).toBeLessThanOrEqual(6);
   }, 60_000);
+
+  for (const media of ['bcast', 'mcast']) {
+    itWithTools(HBNET_TOOLS, `three nodes over ${media}: all active; a killed node is declared dead by both others`, async () => {
+      const c = cluster({ HBNET_MEDIA: media });
+      c.hbnet(['up', 'node1', 'node2', 'node3']);
+      const started = await c.startOurs(['node1', 'node2', 'node3']);
+      for (const [a, b] of [['node1', 'node2'], ['node1', 'node3'], ['node2', 'node3'], ['node3', 'node1']] as const) {
+        await c.waitForClStatus(a, ['nodestatus', b], 'active', STARTUP_MS);
+      }
+      const from1 = c.log('node1').length;
+      const from2 = c.log('node2').length;
+      await c.waitUntil(started['node3']! + 5000 + 2 * KEEPALIVE_MS);
+      const killedAt = Date.now();
+      c.hbnet(['kill', 'node3']);
+      const seen1 = await c.waitForLog('node1', 'WARN: node node3: is dead', DEADTIME_MS + 5000, from1);
+      const seen2 = await c.waitForLog('node2', 'WARN: node node3: is dead', DEADTIME_MS + 5000, from2);
+      expect(Math.max(seen1, seen2) - killedAt).toBeLessThanOrEqual(DEADTIME_MS + 300);
+      await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', 2000);
+    }, 60_000);
+  }
 });

@@ -73,12 +73,16 @@ export class HbCluster {
     }
   }
 
-  /** When hbnet started the daemon of `node` (epoch ms, from events.log). */
-  startedAt(node: string): number {
-    const lines = readFileSync(path.join(this.state, 'events.log'), 'utf8').split('\n');
-    const line = lines.reverse().find((l) => l.includes(` start ${node}: `));
-    if (line === undefined) throw new Error(`no start of ${node} in events.log`);
-    return Math.round(Number(line.split(' ')[0]) * 1000);
+  /**
+   * Starts our daemon on each node and resolves, per node, with when its
+   * membership started (its "Local status now set to: 'up'" line appeared),
+   * to within the 10 ms poll interval.
+   */
+  async startOurs(nodes: readonly string[], timeoutMs = 20_000): Promise<Record<string, number>> {
+    const from = Object.fromEntries(nodes.map((n) => [n, this.log(n).length]));
+    for (const n of nodes) this.start(n);
+    const seen = await Promise.all(nodes.map((n) => this.waitForLog(n, "info: Local status now set to: 'up'", timeoutMs, from[n])));
+    return Object.fromEntries(nodes.map((n, i) => [n, seen[i]!]));
   }
 
   /** Waits for a moment of the wall clock (a protocol timer we cannot observe, e.g. the 5 s start-up dead time). */

@@ -23,13 +23,13 @@ describe('heartbeat daemon against the real heartbeat 3.0.6', () => {
     clusters.push(c);
     c.hbnet(['up', 'node1', 'node2']);
     c.start('node1', ORIGINAL);
-    c.start('node2');
+    const started = await c.startOurs(['node2']);
     await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', STARTUP_MS, 'cl_status');
     await c.waitForClStatus('node2', ['nodestatus', 'node1'], 'active', STARTUP_MS);
     expect(c.log('node1')).toContain('Status update for node node2: status active');
 
     // Ours killed: the original declares it dead.
-    await c.waitUntil(c.startedAt('node2') + 5000 + 2 * KEEPALIVE_MS); // past our start-up dt (deadtime + 2 s)
+    await c.waitUntil(started['node2']! + 5000 + 2 * KEEPALIVE_MS); // past our start-up dt (deadtime + 2 s)
     let from = c.log('node1').length;
     c.hbnet(['kill', 'node2']);
     await c.waitForLog('node1', 'node node2: is dead', DEADTIME_MS + 5000, from);
