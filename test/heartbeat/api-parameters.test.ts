@@ -1,6 +1,6 @@
 /** getparm's table: values as written, the original's defaults, derived timings (checked against a live 3.0.6 daemon). */
 import { describe, expect, it } from 'vitest';
-import { apiParameters } from '../../lib/heartbeat/api/index.js';
+import { apiParameters, recordedDirectives } from '../../lib/heartbeat/api/index.js';
 
 describe('apiParameters', () => {
   it('defaults as a 3.0.6 daemon with a minimal ha.cf reports them', () => {
@@ -38,5 +38,29 @@ describe('apiParameters', () => {
     expect(apiParameters({ directives: [], deadtimeMs: 5000 }).initdead).toBe('12000ms');
     expect(apiParameters({ directives: [], deadtimeMs: 8000 }).initdead).toBe('16000ms');
     expect(apiParameters({ directives: [], deadtimeMs: 12000 }).initdead).toBe('12000ms');
+  });
+});
+
+describe('recordedDirectives', () => {
+  it('cuts ha.cf as the original reader does: comments, blanks or commas between values, each value applied', () => {
+    const text = [
+      '# a comment',
+      '  keepalive 2 # two seconds',
+      'deadtime\t10,12\r',
+      'node alpha beta',
+      'ucast eth0 10.0.0.2',
+      'crm off',
+      'logfacility     local0',
+      '',
+    ].join('\n');
+    expect(recordedDirectives(text)).toEqual([
+      ['keepalive', '2'],
+      ['deadtime', '10'],
+      ['deadtime', '12'],
+      ['crm', 'off'],
+      ['logfacility', 'local0'],
+    ]);
+    const p = apiParameters({ directives: recordedDirectives(text), deadtimeMs: 12000 });
+    expect([p.keepalive, p.deadtime, p.pacemaker]).toEqual(['2', '12', 'off']);
   });
 });

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { apiParameters } from '../../lib/heartbeat/api/index.js';
+import { apiParameters, recordedDirectives } from '../../lib/heartbeat/api/index.js';
 import { REPO_ROOT, itWithTools } from '../helpers/env.js';
 
 const DAEMON = '/usr/libexec/heartbeat/heartbeat';
@@ -139,13 +139,7 @@ describe('cl_status against the real heartbeat 3.0.6', () => {
 
   itWithTools(TOOLS, 'getparm values are what apiParameters() derives from the same ha.cf', () => {
     expect(failure).toBeUndefined();
-    const directives = HA_CF.replaceAll('@DIR@', tmp)
-      .trim()
-      .split('\n')
-      .map((l) => l.split(/\s+/))
-      .filter((w) => w.length === 2)
-      .map(([k, v]) => [k!, v!] as const);
-    const ours = apiParameters({ directives, deadtimeMs: 3000 });
+    const ours = apiParameters({ directives: recordedDirectives(HA_CF.replaceAll('@DIR@', tmp)), deadtimeMs: 3000 });
     const real = Object.fromEntries(PARAMETERS.map((p) => [p, fs.readFileSync(path.join(tmp, `param.${p}`), 'utf8').replace(/\n$/, '')]));
     const expected = Object.fromEntries(PARAMETERS.map((p) => [p, ours[p] ?? '']));
     // cl_status prints the version cached at sign-on for hbversion: the full string.

@@ -91,3 +91,30 @@ export function apiParameters(inputs: ApiParameterInputs): Record<string, string
   p.hbversion = inputs.version ?? '3.0.6';
   return { ...p };
 }
+
+const WHITESPACE = /^[ \t\n\r\f]*/;
+const DELIMS = /[, \t\n\r\f]+/;
+
+/**
+ * The single-valued directives of an ha.cf text in file order, values as the
+ * original's reader cuts them: comments from `#`, the directive up to a blank,
+ * then each value separated by blanks or commas applied on its own (so
+ * `keepalive 1 2` records `2`). Only directives getparm reports are returned
+ * (`crm` included; apiParameters records it as `pacemaker`).
+ */
+export function recordedDirectives(haCfText: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const raw of haCfText.split('\n')) {
+    let line = raw.replace(WHITESPACE, '');
+    const hash = line.indexOf('#');
+    if (hash >= 0) line = line.slice(0, hash);
+    const cr = line.search(/[\r\n]/);
+    if (cr >= 0) line = line.slice(0, cr);
+    if (line === '') continue;
+    const m = /^[^ \t\n\r\f]*/.exec(line)!;
+    const name = m[0];
+    if (name !== 'crm' && !Object.prototype.hasOwnProperty.call(RECORDED_DIRECTIVES, name)) continue;
+    for (const value of line.slice(name.length).split(DELIMS)) if (value !== '') out.push([name, value]);
+  }
+  return out;
+}
