@@ -18,7 +18,7 @@ describe('heartbeat daemon against the real heartbeat 3.0.6', () => {
     for (const c of clusters.splice(0)) c.down();
   });
 
-  itWithTools(TOOLS, 'original node1 + our node2: both active; kills detected both ways; our restart is no partition', async () => {
+  itWithTools(TOOLS, 'original node1 + our node2: both active; kills detected both ways; our restart and graceful stop are no partition', async () => {
     const c = new HbCluster({ HBNET_MEDIA: 'ucast' });
     clusters.push(c);
     c.hbnet(['up', 'node1', 'node2']);
@@ -42,6 +42,17 @@ describe('heartbeat daemon against the real heartbeat 3.0.6', () => {
     expect(after).toContain('Status update for node node2: status');
     expect(after).not.toContain('returning after partition');
     expect(after).not.toMatch(/Heartbeat restart triggered|Restarting heartbeat|attempted replay attack/);
+
+    // Ours stopped gracefully (SIGTERM): the original takes our shutdone.
+    from = c.log('node1').length;
+    c.hbnet(['stop', 'node2']);
+    await c.waitForLog('node1', "Received shutdown notice from 'node2'.", 10_000, from);
+    await c.waitForLog('node1', 'node node2: is dead', DEADTIME_MS + 5000, from);
+    expect(c.log('node2')).toContain('info: node2 Heartbeat shutdown complete.');
+    c.start('node2');
+    await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', STARTUP_MS, 'cl_status');
+    await c.waitForClStatus('node2', ['nodestatus', 'node1'], 'active', STARTUP_MS);
+    expect(c.log('node1').slice(from)).not.toContain('returning after partition');
 
     // The original killed: ours declares it dead.
     from = c.log('node2').length;
