@@ -36,7 +36,7 @@ export interface DaemonOptions {
   readonly debugIncrement: number;
   /** `-v`: dump the parsed configuration at start. */
   readonly verbose: boolean;
-  /** How long `-k` waits, and our own graceful stop may take. */
+  /** Where start-up diagnostics go before the logger exists (stderr by default). */
   readonly stderr?: (text: string) => void;
 }
 

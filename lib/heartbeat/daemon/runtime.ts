@@ -138,14 +138,14 @@ export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
     this.send(m);
   }
 
-  private faultLimiterKey = new Map<string, number>();
+  private lastFaultLogAt = new Map<string, number>();
   private faultLog(m: Medium, e: Error): void {
     // The original: "write failure on ucast eth0", then suppresses repeats; one line per medium per 10 s here.
     const key = `${m.kind} ${m.name}`;
     const t = this.now();
-    const last = this.faultLimiterKey.get(key);
+    const last = this.lastFaultLogAt.get(key);
     if (last !== undefined && t - last < 10_000) return;
-    this.faultLimiterKey.set(key, t);
+    this.lastFaultLogAt.set(key, t);
     this.o.log.error(`write failure on ${key}: ${e.message}`);
   }
 
