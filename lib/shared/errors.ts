@@ -74,3 +74,25 @@ export class DiagnosticSink {
     if (this.errors.length > 0) throw new ConfigError(this.errors, exitCode);
   }
 }
+
+/**
+ * Error and warning lists for one file, with `err`/`warn` that take the line,
+ * code, message and offending token: what every line-based parser records.
+ */
+export function diagnosticsFor(file: string): {
+  errors: Diagnostic[];
+  warnings: ConfigWarning[];
+  err: (line: number, code: string, message: string, token?: string) => void;
+  warn: (line: number, code: string, message: string, token?: string) => void;
+} {
+  const errors: Diagnostic[] = [];
+  const warnings: ConfigWarning[] = [];
+  const make = (line: number, code: string, message: string, token?: string): Diagnostic =>
+    token === undefined ? { file, line, code, message } : { file, line, code, message, token };
+  return {
+    errors,
+    warnings,
+    err: (line, code, message, token) => void errors.push(make(line, code, message, token)),
+    warn: (line, code, message, token) => void warnings.push(make(line, code, message, token)),
+  };
+}

@@ -2,7 +2,7 @@
  * authkeys parser: Heartbeat 3.0.6's parse_authfile as a pure function.
  * Keys never appear in a message, a warning, a dump or JSON: see AuthKey.
  */
-import { ConfigError, type ConfigWarning, type Diagnostic } from '../../shared/errors.js';
+import { ConfigError, type ConfigWarning, type Diagnostic, diagnosticsFor } from '../../shared/errors.js';
 import type { ConfigFs } from '../../shared/fs.js';
 import { didYouMean } from '../../shared/suggest.js';
 import { decodeConfigBytes } from '../../shared/text.js';
@@ -68,14 +68,7 @@ export interface AuthkeysOptions {
 const LEADING_INT = /^[+-]?\d+/;
 
 export function collectAuthkeys(input: Uint8Array | string, file: string, opts: AuthkeysOptions = {}): Collected<Authkeys> {
-  const errors: Diagnostic[] = [];
-  const warnings: ConfigWarning[] = [];
-  const err = (line: number, code: string, message: string, token?: string): void => {
-    errors.push(token === undefined ? { file, line, code, message } : { file, line, code, message, token });
-  };
-  const warn = (line: number, code: string, message: string, token?: string): void => {
-    warnings.push(token === undefined ? { file, line, code, message } : { file, line, code, message, token });
-  };
+  const { errors, warnings, err, warn } = diagnosticsFor(file);
 
   if (opts.fs) {
     const st = opts.fs.stat(opts.path ?? file);

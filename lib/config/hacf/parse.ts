@@ -3,7 +3,7 @@
  * function. It collects every problem (the original also keeps going after an
  * error) and reports each as FILE:LINE naming the offending token.
  */
-import { ConfigError, type ConfigWarning, type Diagnostic } from '../../shared/errors.js';
+import { ConfigError, type ConfigWarning, type Diagnostic, diagnosticsFor } from '../../shared/errors.js';
 import type { ConfigFs } from '../../shared/fs.js';
 import { didYouMean } from '../../shared/suggest.js';
 import { decodeConfigBytes } from '../../shared/text.js';
@@ -37,14 +37,7 @@ const WHITESPACE = /[ \t\n\r\f]+/;
 const DELIMS = /[, \t\n\r\f]+/;
 
 export function collectHaCf(input: Uint8Array | string, file: string, opts: HaCfOptions = {}): Collected<HaCf> {
-  const errors: Diagnostic[] = [];
-  const warnings: ConfigWarning[] = [];
-  const err = (line: number, code: string, message: string, token?: string): void => {
-    errors.push(token === undefined ? { file, line, code, message } : { file, line, code, message, token });
-  };
-  const warn = (line: number, code: string, message: string, token?: string): void => {
-    warnings.push(token === undefined ? { file, line, code, message } : { file, line, code, message, token });
-  };
+  const { errors, warnings, err, warn } = diagnosticsFor(file);
 
   const b = new Builder();
   const text = decodeConfigBytes(input);

@@ -5,7 +5,7 @@
  * which resources run. We run both: the first gives the errors, the second
  * the groups, and the places where users get surprised become warnings.
  */
-import { ConfigError, type ConfigWarning, type Diagnostic } from '../../shared/errors.js';
+import { ConfigError, type ConfigWarning, type Diagnostic, diagnosticsFor } from '../../shared/errors.js';
 import type { ConfigFs } from '../../shared/fs.js';
 import { didYouMean } from '../../shared/suggest.js';
 import { decodeConfigBytes } from '../../shared/text.js';
@@ -63,14 +63,7 @@ export function parseResourceToken(token: string): Resource {
 const C_WHITESPACE = /[ \t\n\r\f]/;
 
 export function collectHaresources(input: Uint8Array | string, file: string, opts: HaresourcesOptions = {}): Collected<Haresources> {
-  const errors: Diagnostic[] = [];
-  const warnings: ConfigWarning[] = [];
-  const err = (line: number, code: string, message: string, token?: string): void => {
-    errors.push(token === undefined ? { file, line, code, message } : { file, line, code, message, token });
-  };
-  const warn = (line: number, code: string, message: string, token?: string): void => {
-    warnings.push(token === undefined ? { file, line, code, message } : { file, line, code, message, token });
-  };
+  const { errors, warnings, err, warn } = diagnosticsFor(file);
 
   const text = decodeConfigBytes(input);
   const raw = text.split('\n');
