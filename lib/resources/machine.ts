@@ -94,6 +94,8 @@ export class ResourceMachine {
   private fence: { deadline: number | undefined; waiting: boolean } | undefined;
   private initialDone = false;
   private shutdownPending = false;
+  /** The peer (re)started while we may hold its groups: auto_failback gives them back once it is stable. */
+  private needsFailback = false;
   /** Legacy: keys we asked the peer for and wait to be granted. */
   private readonly asked = new Set<string>();
 
@@ -531,6 +533,7 @@ export class ResourceMachine {
   }
 
   private onPeerStarting(): void {
+    this.needsFailback = true;
     this.peerAlive = true;
     this.peerStable = false;
     this.peerHolds = 'none';
@@ -726,8 +729,10 @@ export class ResourceMachine {
    * back through the standby protocol, as the original's auto failback does.
    */
   private maybeAutoFailback(): void {
+    if (!this.needsFailback) return;
     if (this.cfg.autoFailback !== 'on' || this.phase !== 'stable' || !this.peerAlive || !this.peerStable) return;
     if (this.standby !== undefined || !this.isQuiet()) return;
+    this.needsFailback = false;
     if (!this.groupsOf('foreign').some((g) => this.intent.has(g.key))) return;
     if (hasLocal(this.peerHolds)) return; // it already runs its groups: the overlap rule applies
     this.log('debug', LOG.autoFailback);
