@@ -68,6 +68,10 @@ describe('heartbeat daemon surface (one node on loopback)', () => {
     expect(r.status).toBe(0);
     expect(r.stderr).toContain(`info: Signalling heartbeat pid ${pid} to reread config files`);
     await waitFor(() => log().includes('info: Configuration unchanged.'), 5000, 'the reload');
+    writeFileSync(file('ha.d/authkeys'), 'auth 2\n1 sha1 somesecret\n2 md5 anothersecret\n');
+    expect(hb('-r').status).toBe(0);
+    await waitFor(() => log().includes('info: Rereading authentication file.'), 5000, 'the authkeys reload');
+    expect(log()).not.toContain('anothersecret');
 
     const k = hb('-k');
     expect(k.status).toBe(0);
