@@ -151,6 +151,7 @@ export class ResourceMachine {
       this.dispatch(event);
       this.pump();
       this.maybeAutoFailback();
+      this.maybeDropDuplicates();
       this.pump();
     }
     const status = this.rscstatus();
@@ -384,6 +385,9 @@ export class ResourceMachine {
     this.peerStable = false;
     this.peerHolds = 'none';
     this.peerShutdone = false;
+    // It may also have run alone (we were both cut off at start): resynchronise
+    // as after a partition. A peer still starting drops this and sends `starting`.
+    if (this.phase === 'stable') this.resync();
   }
 
   private onPeerDead(): void {
@@ -468,9 +472,13 @@ export class ResourceMachine {
   }
 
   /**
-   * Both sides declared each other dead and may both run everything. Fix of the
-   * original's restart-both (~20 s outage): each node keeps the groups it owns
-   * and releases those the peer owns, so every group keeps one holder throughout.
+   * A node we declared dead talks again (same generation): both of us may run
+   * the same groups. Fix of the original's restart-both (~20 s outage): the
+   * owner of a group keeps it and the other releases it, so every group keeps a
+   * holder throughout. nice mode learns what the peer runs from its answer to
+   * our `resource ... info=partition` (so a group only we ran stays up);
+   * legacy releases every group the peer owns and asks for its own with
+   * ip-request, which the peer answers by releasing its copy.
    */
   private onPartitionHealed(): void {
     if (this.phase === 'init' || this.phase === 'shutdown') return;
@@ -486,9 +494,26 @@ export class ResourceMachine {
     this.peerHeard = true;
     this.peerStable = true;
     this.peerShutdone = false;
-    this.releasePeerOwned(() => {
-      if (this.nice) this.sendResources(true, 'partition');
-    });
+    // What it held before the partition is stale; its answer tells us again.
+    this.peerHolds = 'none';
+    if (!this.nice) this.releasePeerOwned(() => undefined);
+    this.resync();
+  }
+
+  /**
+   * After a partition or a peer that ran alone: nice mode tells the peer what we
+   * run (it answers with its own, and duplicates are dropped by the non-owner);
+   * legacy asks for our own groups with ip-request, which makes the peer release them.
+   */
+  private resync(): void {
+    if (this.nice) {
+      this.sendResources(true, 'partition');
+      return;
+    }
+    for (const g of this.groupsOf('local')) {
+      this.asked.add(g.key);
+      this.send({ t: 'ip-request', ipaddr: g.key });
+    }
   }
 
   private releasePeerOwned(then: () => void): void {
@@ -561,10 +586,19 @@ export class ResourceMachine {
       if (this.peerStable || !hasForeign(this.peerHolds)) this.acquireLocalAtStart(this.peerStable ? 'T_RESOURCES(them)' : 'T_RESOURCES');
       return;
     }
-    // Both advertise a group the peer owns (one-way partition, healed): the owner keeps it.
-    if (m.isstable === '1' && m.rtype === 'full' && this.standby === undefined && hasLocal(this.peerHolds)) {
-      if (this.groupsOf('foreign').some((g) => this.intent.has(g.key))) this.releasePeerOwned(() => this.sendResources(true));
-    }
+    // The peer healed a partition: tell it what we run so it can drop duplicates.
+    if (m.info === 'partition' && this.phase === 'stable') this.sendResources(this.isQuiet());
+  }
+
+  /**
+   * Both of us run groups the peer owns (after a healed partition): the owner
+   * keeps them, we release ours. Checked after every event, once nothing moves.
+   */
+  private maybeDropDuplicates(): void {
+    if (!this.nice || this.phase !== 'stable' || !this.peerAlive || !this.isQuiet()) return;
+    if (!hasLocal(this.peerHolds)) return;
+    if (!this.groupsOf('foreign').some((g) => this.intent.has(g.key))) return;
+    this.releasePeerOwned(() => this.sendResources(true));
   }
 
   private onPeerShutdone(): void {

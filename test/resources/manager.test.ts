@@ -101,6 +101,8 @@ describe('resource manager: start-up', () => {
     const n1 = s.restart('node1');
     const n2 = s.nodes.node2;
     expect(sends(n2.trace)).toEqual([
+      // on peer-alive: what we run, in case it ran alone (a still-starting peer drops it)
+      { t: 'resource', rsc_hold: 'all', rtype: 'full', isstable: '1', info: 'partition' },
       { t: 'resource', rsc_hold: 'all', rtype: 'full', isstable: '1' },
       { t: 'ask_resources', rsc_hold: 'foreign', info: 'me' },
       { t: 'resource', rsc_hold: 'local', rtype: 'full', isstable: '0', info: 'standby' },
@@ -138,7 +140,10 @@ describe('resource manager: start-up', () => {
     s.clearTraces();
     s.restart('node1');
     expect(runs(s.nodes.node2.trace)).toEqual([`stop ${G1}: apache Filesystem IPaddr`]);
-    expect(sends(s.nodes.node2.trace)).toEqual([{ t: 'ip-request-resp', dest: 'node1', ipaddr: G1, weown: 'yes', ok: 'OK' }]);
+    expect(sends(s.nodes.node2.trace)).toEqual([
+      { t: 'ip-request', ipaddr: G2 }, // on peer-alive, in case it ran alone; dropped before its comm-up
+      { t: 'ip-request-resp', dest: 'node1', ipaddr: G1, weown: 'yes', ok: 'OK' },
+    ]);
     expect(s.held(s.nodes.node1)).toEqual([G1]);
     expect(s.held(s.nodes.node2)).toEqual([G2]);
   });
@@ -404,11 +409,29 @@ describe('resource manager: partitions', () => {
     s.feed(s.nodes.node1, { kind: 'partition-healed', now: 2 });
     s.feed(s.nodes.node2, { kind: 'partition-healed', now: 2 });
     expect(logs(s.nodes.node1.trace)[0]).toBe('CRIT: Cluster node node2 returning after partition.');
+    expect(sends(s.nodes.node1.trace)).toEqual([{ t: 'resource', rsc_hold: 'all', rtype: 'full', isstable: '1', info: 'partition' }]);
+    s.settle();
     expect(runs(s.nodes.node1.trace)).toEqual([`stop ${G2}: mysql IPaddr`]);
     expect(runs(s.nodes.node2.trace)).toEqual([`stop ${G1}: apache Filesystem IPaddr`]);
-    s.settle();
     expect(s.held(s.nodes.node1)).toEqual([G1]);
     expect(s.held(s.nodes.node2)).toEqual([G2]);
+  });
+
+  it('heal after one side took over: a group only one side ran stays up', () => {
+    // auto_failback off: node2 runs both; node1 (back, holding nothing) loses node2 and takes both.
+    const s = new Sim({ autoFailback: 'off' });
+    s.startBoth();
+    s.crash(s.nodes.node1);
+    s.restart('node1');
+    s.connected = false;
+    s.feed(s.nodes.node2, { kind: 'peer-dead', now: 1 });
+    s.settle();
+    s.connected = true;
+    s.feed(s.nodes.node2, { kind: 'partition-healed', now: 2 });
+    s.settle();
+    // node2 saw node1 die, node1 did not: nothing was duplicated, nothing is released.
+    expect(runs(s.nodes.node2.trace).filter((r) => r.startsWith('stop'))).toEqual([]);
+    expect(s.held(s.nodes.node2)).toEqual([G1, G2]);
   });
 
   it('one-way heal: the node that saw nothing learns from the resource message and releases the duplicate', () => {
