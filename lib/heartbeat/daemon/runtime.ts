@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import { RateLimiter, rateLimited } from '../../shared/log/index.js';
 import type { Medium, PacketSource } from '../media/index.js';
 import { MembershipMachine, type MembershipAction, type MembershipEvent, type NodeView, type LogLevel } from '../membership/index.js';
 import { RetransmitRequests, TransmitHistory, ackAfterGapFilled, ackMessage, drawAckTrigger, shouldAck, type HistoryAction } from '../seq/index.js';
@@ -50,6 +51,15 @@ export interface RuntimeEvents {
   linkStatus: [node: string, link: string, status: string];
 }
 
+/** Membership lines caused by what peers send (replays, unknown senders, bad numbers): rate-limited per kind. */
+const PEER_CAUSED_LINES: readonly RegExp[] = [
+  /^should_drop_message: attempted replay attack/,
+  /^should_drop_message: bad sequence number/,
+  /^should_drop_message: bad nak seq number/,
+  /^process_status_message: bad node/,
+  /^HBDoMsg_T_STATUS: status update without st field/,
+];
+
 export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
   readonly machine: MembershipMachine;
   readonly badPackets: BadPackets;
@@ -68,6 +78,7 @@ export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
   private flowControl = true;
   private readonly detach: (() => void)[] = [];
   private keys: readonly AuthKey[];
+  private readonly peerLines: (key: string, emit: () => void) => boolean;
   /** Packets sent since start, for tests and stats. */
   sent = 0;
 
@@ -81,6 +92,7 @@ export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
     this.rexmit = new RetransmitRequests({ maxRexmitDelayMs: s.maxRexmitDelayMs, random: this.random });
     this.history = new TransmitHistory({ maxRexmitDelayMs: s.maxRexmitDelayMs });
     this.badPackets = new BadPackets(o.log, o.wallClock ?? Date.now);
+    this.peerLines = rateLimited(new RateLimiter({ clock: o.wallClock ?? Date.now, intervalMs: 10_000, burst: 3 }), (t) => o.log.warn(t));
     this.keys = s.keys;
     this.stamper = new PacketStamper({ localNode: this.localNode, uuid: o.uuid, generation: o.generation, key: s.activeKey, ttl: s.ttl, innerAuth: s.innerAuth });
   }
@@ -233,6 +245,17 @@ export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
   }
 
   private logLine(level: LogLevel, text: string): void {
+    // Lines a peer (or anyone replaying captured packets) can cause at will go
+    // through the same rate limit as undecodable packets; the text stays the original's.
+    const peerCaused = PEER_CAUSED_LINES.find((re) => re.test(text));
+    if (peerCaused !== undefined) {
+      this.peerLines(peerCaused.source.slice(1), () => this.logUnlimited(level, text));
+      return;
+    }
+    this.logUnlimited(level, text);
+  }
+
+  private logUnlimited(level: LogLevel, text: string): void {
     switch (level) {
       case 'CRIT':
         return this.o.log.crit(text);
