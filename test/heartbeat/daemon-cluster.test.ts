@@ -107,4 +107,21 @@ describe('heartbeat daemon: two of our nodes', () => {
       await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', 2000);
     }, 60_000);
   }
+
+  itWithTools([...HBNET_TOOLS, 'socat'], 'serial only (socat null-modem): both active; a SIGKILLed peer is declared dead within deadtime + 0.3 s', async () => {
+    const c = cluster({ HBNET_MEDIA: 'serial', HBNET_BAUD: '115200' });
+    c.hbnet(['up', 'node1', 'node2']);
+    c.hbnet(['serial', 'node1', 'node2']);
+    c.hbnet(['genconf']);
+    const started = await c.startOurs(['node1', 'node2']);
+    await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', STARTUP_MS);
+    await c.waitForClStatus('node2', ['nodestatus', 'node1'], 'active', STARTUP_MS);
+    expect(c.log('node1')).toContain('info: Link node2:/run/hbserial/node2 up.');
+    await c.waitUntil(started['node2']! + 5000 + 2 * KEEPALIVE_MS);
+    const from = c.log('node1').length;
+    const killedAt = Date.now();
+    c.hbnet(['kill', 'node2']);
+    const seenAt = await c.waitForLog('node1', 'WARN: node node2: is dead', DEADTIME_MS + 5000, from);
+    expect(seenAt - killedAt).toBeLessThanOrEqual(DEADTIME_MS + 300);
+  }, 60_000);
 });
