@@ -147,7 +147,12 @@ export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
 
   /** Sends a message from the layers above (API clients) to the cluster. */
   sendMessage(m: HaMessage): void {
-    this.send(m);
+    try {
+      this.send(m);
+    } catch (e) {
+      // A client's message we cannot encode (WIRE_UNENCODABLE ...) is the client's problem.
+      this.o.log.error(`cannot send a ${m.type ?? 'typeless'} message: ${(e as Error).message}`);
+    }
   }
 
   private lastFaultLogAt = new Map<string, number>();
@@ -168,7 +173,14 @@ export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
       this.badPackets.drop(r.code, r.reason, from.address, m.name);
       return;
     }
-    this.feed({ kind: 'packet', now: this.now(), packet: r.packet });
+    try {
+      this.feed({ kind: 'packet', now: this.now(), packet: r.packet });
+    } catch (e) {
+      // A bug of ours met on a peer's packet must not take the node down (and
+      // with it every resource): count it like a bad packet and carry on.
+      this.badPackets.drop('HB_INTERNAL', e instanceof Error ? (e.stack ?? e.message) : String(e), from.address, m.name);
+      this.arm();
+    }
   }
 
   private onTimer(): void {
