@@ -27,6 +27,9 @@ describe('heartbeat daemon against the real heartbeat 3.0.6', () => {
     await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', STARTUP_MS, 'cl_status');
     await c.waitForClStatus('node2', ['nodestatus', 'node1'], 'active', STARTUP_MS);
     expect(c.log('node1')).toContain('Status update for node node2: status active');
+    // clientstatus across nodes: query-cstatus / respond-cstatus in both directions.
+    expect(c.exec('node1', ['cl_status', 'clientstatus', 'node2', 'nosuchclient', '3000'])).toEqual({ status: 1, stdout: 'offline\n' });
+    expect(c.exec('node2', [c.ourClStatus, 'clientstatus', 'node1', 'nosuchclient', '3000'])).toEqual({ status: 1, stdout: 'offline\n' });
 
     // Ours killed: the original declares it dead.
     await c.waitUntil(started['node2']! + 5000 + 2 * KEEPALIVE_MS); // past our start-up dt (deadtime + 2 s)

@@ -21,6 +21,7 @@ import { Logger, haDestinations, haLoggingNotices } from '../../shared/log/index
 import { ApiServer } from '../api/server.js';
 import { CheckFailed, checkHaDir, type HaDirConfig } from '../config-check.js';
 import { openMedia, type Medium } from '../media/index.js';
+import { HaMessage } from '../wire/index.js';
 import { membershipClusterView } from './cluster-view.js';
 import { loadOrCreateUuid, raiseGeneration } from './generation.js';
 import type { DaemonPaths } from './paths.js';
@@ -150,9 +151,13 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
       (e: Error) => log.error(`Cannot open the API socket: ${e.message}`),
     );
   });
-  runtime.on('deliver', (_node, type, m) => {
+  runtime.on('deliver', (node, type, m) => {
+    if (type === 'query-cstatus') {
+      runtime.sendMessage(clientStatusReply(node, m, view.localClients()));
+      return;
+    }
     const to = m.get('to_id');
-    if (api !== undefined && to !== undefined && type !== 'query-cstatus') api.deliver(to, m);
+    if (api !== undefined && to !== undefined) api.deliver(to, m);
   });
   runtime.on('localHeartbeatLost', () => log.crit('Our own heartbeat was lost; restart heartbeat (not done automatically)'));
 
@@ -186,6 +191,21 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
   releasePid();
   await log.close();
   return 0;
+}
+
+/**
+ * A peer's API client asked whether client `cn` runs here (cl_status
+ * clientstatus on that node): answered to that client (`to_id`). Only the
+ * named clients of the view count as online; API connections here are
+ * casual (cl_status) in v1 without ipfail.
+ */
+export function clientStatusReply(from: string, q: HaMessage, localClients: readonly string[]): HaMessage {
+  // Field order as a 3.0.6 node sends it (captured): t, dest, result, cn, to_id, cs.
+  const cn = q.get('cn') ?? '';
+  const r = new HaMessage().add('t', 'respond-cstatus').add('dest', from).add('result', 'OK').add('cn', cn);
+  const fromId = q.get('from_id');
+  if (fromId !== undefined) r.add('to_id', fromId);
+  return r.add('cs', localClients.includes(cn) ? 'online' : 'offline');
 }
 
 /**
