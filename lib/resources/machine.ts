@@ -131,7 +131,7 @@ export class ResourceMachine {
     if (this.phase === 'escalated') return 'transition';
     if (!this.isQuiet()) return 'transition';
     if (this.nice && this.phase !== 'stable' && this.phase !== 'init') return 'transition';
-    if (this.nice && this.peerAlive && !this.peerStable) return 'transition';
+    if (this.nice && this.peerAlive && !this.peerStable && !this.peerShutdone) return 'transition';
     return this.advertised();
   }
 
