@@ -11,6 +11,8 @@ import { parseAuthkeys } from '../../lib/config/authkeys/parse.js';
 import { parseHaCf } from '../../lib/config/hacf/parse.js';
 import {
   BadPackets,
+  clientStatusReply,
+  membershipMessage,
   HeartbeatRuntime,
   countDebugFlags,
   daemonSettings,
@@ -24,7 +26,7 @@ import {
   type RuntimeLog,
 } from '../../lib/heartbeat/daemon/index.js';
 import { MemorySegment } from '../../lib/heartbeat/media/index.js';
-import { HaMessage, addControlFields, encodeSignedNetstring, type AuthKey } from '../../lib/heartbeat/wire/index.js';
+import { HaMessage, addControlFields, encodeNetstringBody, encodeSignedNetstring, type AuthKey } from '../../lib/heartbeat/wire/index.js';
 
 const dirs: string[] = [];
 const tmp = (): string => {
@@ -122,6 +124,24 @@ describe('packet intake', () => {
     now = 1000;
     bad.drop('WIRE_AUTH_MISMATCH', 'signature does not match', '10.0.0.2', 'eth0');
     expect(lines[2]).toBe('bad packet from 10.0.0.2 on eth0 (WIRE_AUTH_MISMATCH): 8 similar messages suppressed');
+  });
+});
+
+describe('outgoing messages', () => {
+  const body = (m: HaMessage | undefined): string => Buffer.from(encodeNetstringBody(m!)).toString('latin1');
+  it('repnodes as heartbeat-wire.md §5.1 shows it', () => {
+    const m = membershipMessage({ kind: 'sendRepnodes', dest: 'beta', nodelist: ['alpha', 'beta'], delnodelist: [] });
+    expect(body(m)).toBe('###\n12:(0)dest=beta,13:(0)t=repnodes,23:(0)nodelist=alpha beta ,16:(0)delnodelist= ,%%%\n');
+  });
+  it('status fields in the original order', () => {
+    const m = membershipMessage({ kind: 'sendStatus', status: 'active', deadtimeMs: 30000, protocol: true });
+    expect(body(m)).toBe('###\n11:(0)t=status,12:(0)st=active,10:(0)dt=7530,13:(0)protocol=1,%%%\n');
+  });
+  it('respond-cstatus in the field order a 3.0.6 node sends', () => {
+    const q = new HaMessage().add('t', 'query-cstatus').add('dest', 'node2').add('cn', 'ipfail').add('from_id', '25');
+    expect(clientStatusReply('node1', q, ['ipfail']).fields.map((f) => f.name)).toEqual(['t', 'dest', 'result', 'cn', 'to_id', 'cs']);
+    expect(clientStatusReply('node1', q, ['ipfail']).get('cs')).toBe('online');
+    expect(clientStatusReply('node1', q, []).get('cs')).toBe('offline');
   });
 });
 
