@@ -117,7 +117,7 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
   log.info(`Pacemaker support: ${hacf.pacemaker}`);
   log.info('**************************');
   log.info('Configuration validated. Starting heartbeat 3.0.6');
-  if (o.verbose) log.info(`configuration: ${JSON.stringify({ ...hacf, logging: hacf.logging })}`);
+  if (o.verbose) log.info(`configuration: ${JSON.stringify(hacf)}`);
 
   let runtime: HeartbeatRuntime;
   let media: Medium[];
@@ -137,6 +137,7 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
   }
 
   let api: ApiServer | undefined;
+  let finished = false;
   const view = membershipClusterView(o.localNode, hacf, runtime.machine);
   runtime.on('commUp', () => {
     void ApiServer.start({
@@ -146,7 +147,9 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
       log: (level, text) => (level === 'debug' ? log.debug(1, text) : log[level](text)),
     }).then(
       (server) => {
-        api = server;
+        // Comm-up just before a stop: the socket opened after we closed down.
+        if (finished) void server.close();
+        else api = server;
       },
       (e: Error) => log.error(`Cannot open the API socket: ${e.message}`),
     );
@@ -182,6 +185,7 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
   log.setEnabled('stderr', o.foreground);
 
   await done;
+  finished = true;
   unwire();
   const held = runtime.badPackets.total;
   if (held > 0) log.info(`${held} bad packet(s) dropped since start`);
