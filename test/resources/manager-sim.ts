@@ -36,6 +36,11 @@ export class Sim {
   /** In flight: [to, message]. */
   readonly wire: { to: string; message: Record<string, string> }[] = [];
   connected = true;
+  /**
+   * While cut: drop what is sent (true), or keep it until the link is back, as
+   * heartbeat's retransmission does for a cut shorter than its window (false).
+   */
+  dropWhileCut = true;
   private readonly opts: SimOptions;
 
   constructor(opts: SimOptions = {}) {
@@ -70,7 +75,7 @@ export class Sim {
       if (a.kind === 'send') {
         const msg = { ...a.message, src: n.name };
         const peer = this.other(n);
-        if (this.connected && (a.message.dest === undefined || a.message.dest === peer.name)) this.wire.push({ to: peer.name, message: msg });
+        if ((this.connected || !this.dropWhileCut) && (a.message.dest === undefined || a.message.dest === peer.name)) this.wire.push({ to: peer.name, message: msg });
       } else if (a.kind === 'run-group') {
         n.pending.push(a);
       } else if (a.kind === 'shutdown-done') {
@@ -91,7 +96,7 @@ export class Sim {
 
   /** One unit of progress: a message or an op result. False when idle. */
   stepOnce(): boolean {
-    const w = this.wire.shift();
+    const w = this.connected ? this.wire.shift() : undefined;
     if (w !== undefined) {
       const to = this.nodes[w.to as 'node1' | 'node2'];
       this.feed(to, { kind: 'message', now: this.now, message: w.message });
