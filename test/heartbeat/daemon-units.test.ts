@@ -171,7 +171,13 @@ describe('two runtimes on the in-memory medium (real timers)', () => {
     try {
       a.start();
       b.start();
-      const view = membershipClusterView('alpha', parseHaCf(HACF, 'ha.cf', { localNode: 'alpha' }).config, a.machine);
+      const view = membershipClusterView('alpha', parseHaCf(HACF, 'ha.cf', { localNode: 'alpha' }).config, a.machine, HACF);
+      // getparm as the original answers it: values as written, unset ones as its defaults.
+      expect(view.parameter('keepalive')).toBe('50ms');
+      expect(view.parameter('udpport')).toBe('694');
+      expect(view.parameter('pacemaker')).toBe('false');
+      expect(view.parameter('auto_failback')).toBe('legacy');
+      expect(view.parameter('deadping')).toBe('300ms');
       await waitFor(() => view.nodes().find((n) => n.name === 'beta')?.status === 'active' && a.machine.status === 'active', 3000);
       expect(aLog).toContain('info: Comm_now_up(): updating status to active');
       // Replays change nothing: beta's first status again (an old duplicate),

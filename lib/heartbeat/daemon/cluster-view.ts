@@ -4,6 +4,7 @@
  */
 import type { HaCf } from '../../config/hacf/model.js';
 import { SYSLOG_FACILITIES } from '../../shared/log/syslog-sink.js';
+import { apiParameters, recordedDirectives } from '../api/parameters.js';
 import { HB_VERSION_STRING } from '../api/protocol.js';
 import type { ApiNode, ClusterView, SignonInfo } from '../api/view.js';
 import type { NodeView } from '../membership/index.js';
@@ -12,41 +13,25 @@ export interface MembershipReader {
   nodeViews(): NodeView[];
 }
 
-/** A time as ha.cf would write it: whole seconds plainly, anything else in ms. */
-export function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? String(ms / 1000) : `${ms}ms`;
-}
-
-/** getparm answers: the ha.cf values (derived defaults included) as the original keeps them as strings. */
-export function hacfParameters(h: HaCf): Record<string, string> {
-  const t = h.timings;
-  return {
-    keepalive: formatSeconds(t.keepaliveMs),
-    deadtime: formatSeconds(t.deadtimeMs),
-    warntime: formatSeconds(t.warntimeMs),
-    initdead: formatSeconds(t.initdeadMs),
-    deadping: formatSeconds(t.deadpingMs),
-    udpport: String(h.udpport),
-    baud: String(h.baud),
-    auto_failback: h.autoFailback,
-    hopfudge: String(h.hopfudge),
-    msgfmt: h.msgfmt,
-    autojoin: h.autojoin,
-    hbgenmethod: h.hbgenmethod,
-    max_rexmit_delay: String(h.maxRexmitDelayMs),
-    // cl_status needs it in the sign-on reply; v1 mode only here.
-    pacemaker: h.pacemaker === 'off' ? 'false' : h.pacemaker,
-  };
-}
-
 function logFacilityNumber(h: HaCf): number {
   const name = h.logging.logfacility;
   if (name === undefined || name.toLowerCase() === 'none') return -1;
   return SYSLOG_FACILITIES[name.toLowerCase()] ?? -1;
 }
 
-export function membershipClusterView(localNode: string, hacf: HaCf, machine: MembershipReader): ClusterView {
-  const params = hacfParameters(hacf);
+/**
+ * `haCfText` is the ha.cf as read: getparm reports values as written there
+ * (`keepalive 1` stays `1`, an unset warntime is `15000ms`), which only the
+ * text, not the normalized model, still knows.
+ */
+export function membershipClusterView(localNode: string, hacf: HaCf, machine: MembershipReader, haCfText: string, debugLevel = 0): ClusterView {
+  const params = apiParameters({
+    directives: recordedDirectives(haCfText),
+    deadtimeMs: hacf.timings.deadtimeMs,
+    logFacility: logFacilityNumber(hacf),
+    debugLevel,
+    defaultUdpPort: hacf.udpport,
+  });
   const signon: SignonInfo = {
     deadtimeMs: hacf.timings.deadtimeMs,
     keepaliveMs: hacf.timings.keepaliveMs,

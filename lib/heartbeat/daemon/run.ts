@@ -138,7 +138,14 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
 
   let api: ApiServer | undefined;
   let finished = false;
-  const view = membershipClusterView(o.localNode, hacf, runtime.machine);
+  // checkHaDir read it a moment ago; a file gone since then reports defaults.
+  let haCfText = '';
+  try {
+    haCfText = fs.readFileSync(path.join(o.paths.haDir, 'ha.cf'), 'latin1');
+  } catch {
+    log.warn(`cannot re-read ${path.join(o.paths.haDir, 'ha.cf')} for getparm; reporting defaults`);
+  }
+  const view = membershipClusterView(o.localNode, hacf, runtime.machine, haCfText, hacf.debug + o.debugIncrement);
   runtime.on('commUp', () => {
     void ApiServer.start({
       view,
