@@ -3,7 +3,7 @@
 // instead of dozens of modules cuts Node's start-up by 20-30 ms, and scripts
 // call commands like `drbdadm role` and `cl_status` in loops (budget: 150 ms).
 // Each bin/<cmd> names its entry in a comment: `// entry: lib/.../x.ts`.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -15,6 +15,8 @@ for (const cmd of readdirSync(path.join(root, 'bin'))) {
   const m = /\/\/ entry: (\S+\.ts)/.exec(text);
   if (m) entryPoints[cmd] = path.join(root, m[1]);
 }
+// Chunk names carry content hashes: clear old ones so dist/bin holds one build.
+rmSync(path.join(root, 'dist', 'bin'), { recursive: true, force: true });
 await build({
   entryPoints,
   outdir: path.join(root, 'dist', 'bin'),

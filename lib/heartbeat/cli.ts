@@ -4,7 +4,6 @@
  * and until then they say so and exit non-zero.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { runCommand } from '../shared/cli.js';
@@ -12,7 +11,7 @@ import { formatDiagnostic, type ConfigWarning } from '../shared/errors.js';
 import { nodeConfigFs } from '../shared/fs.js';
 import { DIRECTIVE_DEFAULTS } from '../config/hacf/directives.js';
 import { CheckFailed, checkHaDir, dumpModel } from './config-check.js';
-import { daemonMain } from './daemon/command.js';
+import { localNodeName } from './daemon/node-name.js';
 
 export const DEFAULT_HA_DIR = '/etc/ha.d';
 /** The version we are a drop-in for, as `heartbeat -V` prints it. */
@@ -50,17 +49,6 @@ export function formatWarning(w: ConfigWarning): string {
   return `${w.file}:${w.line}: warning: ${w.message}`;
 }
 
-/** Local node name as heartbeat picks it: first line of ha.d/nodeinfo, else `uname -n`; lowercased. */
-export function localNodeName(haDir: string): string {
-  try {
-    const first = fs.readFileSync(path.join(haDir, 'nodeinfo'), 'utf8').split('\n')[0]?.trim();
-    if (first) return first.toLowerCase();
-  } catch {
-    // no nodeinfo: fall back to the host name
-  }
-  return os.hostname().toLowerCase();
-}
-
 function buildProgram(): Command {
   const program = new Command('heartbeat')
     .description('Heartbeat v1 cluster daemon (heartbeat-ts); today: configuration check')
@@ -81,7 +69,7 @@ function buildProgram(): Command {
   return program;
 }
 
-export function main(argv: string[]): number | Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     program.parse(argv, { from: 'user' });
@@ -111,7 +99,8 @@ export function main(argv: string[]): number | Promise<number> {
     return EXIT_USAGE;
   }
   // Everything but the config check is the daemon's (lib/heartbeat/daemon/).
-  if (!o['check'] && !o['dumpJson']) return daemonMain(o, argv);
+  // Loaded only here, so `heartbeat --check` does not parse the whole daemon.
+  if (!o['check'] && !o['dumpJson']) return (await import('./daemon/command.js')).daemonMain(o, argv);
   const haDir = (o['confdir'] as string | undefined) ?? process.env['HA_DIR'] ?? DEFAULT_HA_DIR;
   try {
     const { config, warnings } = checkHaDir(haDir, nodeConfigFs, { localNode: localNodeName(haDir) });
