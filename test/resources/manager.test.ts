@@ -340,7 +340,28 @@ describe('resource manager: standby and takeover', () => {
     }
   });
 
-  it('hb_takeover all takes everything from the peer', () => {
+  it('hb_takeover all takes everything from the peer (live §3.3 message order)', () => {
+    const s = new Sim();
+    s.startBoth();
+    s.clearTraces();
+    s.feed(s.nodes.node1, { kind: 'command', now: 0, command: 'takeover', set: 'all' });
+    s.settle();
+    expect(sends(s.nodes.node1.trace)).toEqual([
+      { t: 'hb_takeover', rsc_hold: 'all' },
+      { t: 'ask_resources', rsc_hold: 'all', info: 'other' },
+      { t: 'ask_resources', rsc_hold: 'all', info: 'done' },
+      { t: 'resource', rsc_hold: 'all', rtype: 'full', isstable: '1' },
+    ]);
+    expect(sends(s.nodes.node2.trace)).toEqual([
+      { t: 'ask_resources', rsc_hold: 'all', info: 'me' },
+      { t: 'resource', rsc_hold: 'none', rtype: 'full', isstable: '0', info: 'standby' },
+      { t: 'ask_resources', rsc_hold: 'all', info: 'done' },
+      { t: 'resource', rsc_hold: 'none', rtype: 'full', isstable: '1' },
+    ]);
+    expect(logs(s.nodes.node1.trace).slice(0, 2)).toEqual(['info: node2 wants to go standby [all]', 'info: standby: acquire [all] resources from node2']);
+  });
+
+  it('hb_takeover all leaves the peer with nothing', () => {
     const s = new Sim();
     s.startBoth();
     s.feed(s.nodes.node1, { kind: 'command', now: 0, command: 'takeover', set: 'all' });
