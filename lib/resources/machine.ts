@@ -135,6 +135,11 @@ export class ResourceMachine {
     return this.advertised();
   }
 
+  /** When the next `tick` is due, as the last step said. */
+  deadline(): number | undefined {
+    return this.nextDeadline();
+  }
+
   /** No group operation running or queued, no standby under way, no fence pending. */
   isQuiet(): boolean {
     return this.current === undefined && this.jobs.length === 0 && this.standby === undefined && this.fence === undefined;

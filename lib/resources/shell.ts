@@ -49,7 +49,8 @@ export class ResourceShell {
     if (this.closed) return;
     const step = this.machine.handle({ ...e, now: this.clock() } as ResourceEvent);
     for (const a of step.actions) this.carryOut(a);
-    this.arm(step.nextDeadline);
+    // A callback may have fed an event in between (a synchronous echo): ask again.
+    this.arm(this.machine.deadline());
   }
 
   close(): void {
