@@ -6,7 +6,7 @@ import type { HaCf } from '../../config/hacf/model.js';
 import { SYSLOG_FACILITIES } from '../../shared/log/syslog-sink.js';
 import { apiParameters, recordedDirectives } from '../api/parameters.js';
 import { HB_VERSION_STRING } from '../api/protocol.js';
-import type { ApiNode, ClusterView, SignonInfo } from '../api/view.js';
+import type { ApiNode, ClusterView, ResourceState, SignonInfo } from '../api/view.js';
 import type { NodeView } from '../membership/index.js';
 
 export interface MembershipReader {
@@ -24,7 +24,15 @@ function logFacilityNumber(h: HaCf): number {
  * (`keepalive 1` stays `1`, an unset warntime is `15000ms`), which only the
  * text, not the normalized model, still knows.
  */
-export function membershipClusterView(localNode: string, hacf: HaCf, machine: MembershipReader, haCfText: string, debugLevel = 0): ClusterView {
+export function membershipClusterView(
+  localNode: string,
+  hacf: HaCf,
+  machine: MembershipReader,
+  haCfText: string,
+  debugLevel = 0,
+  /** cl_status rscstatus from the resource manager; without it a node that manages resources holds none. */
+  resourceState?: () => ResourceState | undefined,
+): ClusterView {
   const params = apiParameters({
     directives: recordedDirectives(haCfText),
     deadtimeMs: hacf.timings.deadtimeMs,
@@ -49,8 +57,7 @@ export function membershipClusterView(localNode: string, hacf: HaCf, machine: Me
         links: n.links.map((l) => ({ name: l.name, status: l.status })),
       })),
     parameter: (name) => (Object.prototype.hasOwnProperty.call(params, name) ? params[name] : undefined),
-    // Resource management is issue 4; until then we hold nothing.
-    resourceState: () => (hacf.manageResources ? 'none' : undefined),
+    resourceState: resourceState ?? (() => (hacf.manageResources ? 'none' : undefined)),
     localClients: () => [],
   };
 }

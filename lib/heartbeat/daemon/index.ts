@@ -8,6 +8,7 @@ export * from './outgoing.js';
 export * from './bad-packets.js';
 export * from './cluster-view.js';
 export * from './runtime.js';
+export * from './resources.js';
 export * from './control.js';
 export * from './run.js';
 export * from './command.js';

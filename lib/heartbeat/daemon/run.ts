@@ -25,6 +25,7 @@ import { HaMessage } from '../wire/index.js';
 import { membershipClusterView } from './cluster-view.js';
 import { loadOrCreateUuid, raiseGeneration } from './generation.js';
 import type { DaemonPaths } from './paths.js';
+import { DaemonResources } from './resources.js';
 import { HeartbeatRuntime } from './runtime.js';
 import { daemonSettings, wireKeys } from './settings.js';
 
@@ -145,12 +146,36 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
   } catch {
     log.warn(`cannot re-read ${path.join(o.paths.haDir, 'ha.cf')} for getparm; reporting defaults`);
   }
-  const view = membershipClusterView(o.localNode, hacf, runtime.machine, haCfText, hacf.debug + o.debugIncrement);
+  // haresources groups (ha.cf `crm off`): created before the runtime starts so it sees comm-up.
+  const resources =
+    hacf.manageResources && config.resourceGroups !== undefined
+      ? DaemonResources.create({
+          hacf,
+          groups: config.resourceGroups,
+          haDir: o.paths.haDir,
+          runDir: o.paths.runDir,
+          localNode: o.localNode,
+          runtime,
+          log,
+          debugLevel: hacf.debug + o.debugIncrement,
+        })
+      : undefined;
+  const view = membershipClusterView(
+    o.localNode,
+    hacf,
+    runtime.machine,
+    haCfText,
+    hacf.debug + o.debugIncrement,
+    resources !== undefined ? () => resources.rscstatus() : undefined,
+  );
   runtime.on('commUp', () => {
     void ApiServer.start({
       view,
       runDir: o.paths.runDir,
-      onClusterMessage: (m) => runtime.sendMessage(m),
+      // hb_standby / hb_takeover through the API are commands for our resource manager.
+      onClusterMessage: (m) => {
+        if (resources?.fromApi(m) !== true) runtime.sendMessage(m);
+      },
       log: (level, text) => (level === 'debug' ? log.debug(1, text) : log[level](text)),
     }).then(
       (server) => {
@@ -178,7 +203,9 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
       if (stopping) return;
       stopping = true;
       log.info('Heartbeat shutdown in progress. (' + process.pid + ')');
-      runtime.shutdown();
+      // The groups are released first; the membership's shutdone follows (the peer then takes over without STONITH).
+      if (resources !== undefined) resources.shutdown(() => runtime.shutdown());
+      else runtime.shutdown();
     },
     onReload: () => reload(o, config, runtime, log),
     debug: log,

@@ -49,6 +49,10 @@ export interface RuntimeEvents {
   deliver: [node: string, type: string, message: HaMessage];
   nodeStatus: [node: string, status: string];
   linkStatus: [node: string, link: string, status: string];
+  /** A peer declared dead talks again with the same generation. */
+  partitionHealed: [node: string];
+  /** A peer came back with a new generation (without having been declared dead). */
+  peerRestarted: [node: string];
 }
 
 /** Membership lines caused by what peers send (replays, unknown senders, bad numbers): rate-limited per kind. */
@@ -313,6 +317,7 @@ export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
       case 'peerRestarted':
         this.rexmit.forget(a.node);
         this.ackTriggers.delete(a.node);
+        this.emit('peerRestarted', a.node);
         return;
       case 'missingPackets':
         this.rexmit.missing(a.node, a.firstSeq, a.lastSeq, now);
@@ -349,10 +354,12 @@ export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
         // A peer without `protocol`: the original stops ACKing (it logged why).
         this.flowControl = false;
         return;
-      case 'localStatus':
       case 'partitionHealed':
+        this.emit('partitionHealed', a.node);
+        return;
+      case 'localStatus':
       case 'peerShutdown':
-        // Logged by the membership; resource handling is issue 4.
+        // Logged by the membership; the resource manager sees the shutdone message itself.
         return;
     }
   }

@@ -1,0 +1,156 @@
+/**
+ * haresources groups run by our heartbeat daemon in an hbnet cluster (root,
+ * network/mount/PID namespaces): the owner acquires its group at start,
+ * `cl_status rscstatus` says who holds what, a SIGKILLed holder's group runs
+ * on the survivor within deadtime + 1 s, auto_failback on moves it back, and
+ * a graceful stop hands it over. The group is hbnet's `hbdummy` script, which
+ * logs every call to the node's /var/log/hbdummy.log.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, afterEach, describe, expect } from 'vitest';
+import { itWithTools } from '../helpers/env.js';
+import { DEADTIME_MS, HBNET_TOOLS, HbCluster, KEEPALIVE_MS, ORIGINAL } from './daemon-harness.js';
+
+const STARTUP_MS = 20_000;
+const clusters: HbCluster[] = [];
+const downAll = (): void => {
+  for (const c of clusters.splice(0)) c.down();
+};
+
+interface DummyCall {
+  readonly at: number;
+  readonly node: string;
+  readonly name: string;
+  readonly op: string;
+  readonly rc: string;
+}
+
+/** The node's hbdummy.log: `<epoch.ms> <node> <name> <op> rc=<rc> state=<before>`. */
+function dummyCalls(c: HbCluster, node: string): DummyCall[] {
+  const f = path.join(c.state, 'nodes', node, 'log/hbdummy.log');
+  if (!existsSync(f)) return [];
+  return readFileSync(f, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const [at, n, name, op, rc] = l.split(' ');
+      return { at: Math.round(Number(at) * 1000), node: n!, name: name!, op: op!, rc: (rc ?? '').replace(/^rc=/, '') };
+    });
+}
+
+/** Bounded wait for an hbdummy call on `node` (after the first `from` calls); returns it. */
+async function waitForCall(c: HbCluster, node: string, op: string, timeoutMs: number, from = 0): Promise<DummyCall> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = dummyCalls(c, node)
+      .slice(from)
+      .find((x) => x.op === op && x.name === 'svc1');
+    if (hit !== undefined) return hit;
+    if (Date.now() > deadline) {
+      throw new Error(`${node}: no hbdummy svc1 ${op} after ${timeoutMs} ms\ncalls: ${JSON.stringify(dummyCalls(c, node))}\n${c.log(node)}\n--- daemon.out:\n${c.daemonOut(node)}`);
+    }
+    await new Promise((r) => setTimeout(r, 10)); // poll interval of a bounded condition wait
+  }
+}
+
+const running = (c: HbCluster, node: string): boolean => existsSync(path.join(c.state, 'nodes', node, 'run/hbdummy/svc1'));
+
+function cluster(autoFailback: 'on' | 'off'): HbCluster {
+  const c = new HbCluster({ HBNET_MEDIA: 'ucast', HBNET_AUTO_FAILBACK: autoFailback, HBNET_HARESOURCES: 'node1 hbdummy::svc1' });
+  clusters.push(c);
+  c.hbnet(['up', 'node1', 'node2']);
+  return c;
+}
+
+describe('heartbeat daemon: haresources groups on two of our nodes', () => {
+  afterEach(downAll);
+  afterAll(downAll);
+
+  itWithTools(HBNET_TOOLS, 'auto_failback on: node1 acquires at start; SIGKILL -> node2 within deadtime + 1 s; node1 back -> failback; graceful stop hands over', async () => {
+    const c = cluster('on');
+    const started = await c.startOurs(['node1', 'node2']);
+    await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', STARTUP_MS);
+    await waitForCall(c, 'node1', 'start', STARTUP_MS);
+    await c.waitForClStatus('node1', ['rscstatus'], 'local', 10_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'none', 10_000);
+    expect(running(c, 'node1')).toBe(true);
+    expect(dummyCalls(c, 'node2').filter((x) => x.op === 'start')).toEqual([]);
+    expect(c.log('node1')).toContain('info: Acquiring resource group: node1 hbdummy::svc1');
+
+    // Crash of the holder: past its start-up dead time (deadtime + 2 s for 5 s), kill every process of node1.
+    await c.waitUntil(started['node1']! + 5000 + 2 * KEEPALIVE_MS);
+    const n2calls = dummyCalls(c, 'node2').length;
+    const killedAt = Date.now();
+    c.hbnet(['kill', 'node1']);
+    const takeover = await waitForCall(c, 'node2', 'start', DEADTIME_MS + 5000, n2calls);
+    expect(takeover.at - killedAt).toBeLessThanOrEqual(DEADTIME_MS + 1000);
+    expect(running(c, 'node2')).toBe(true);
+    // node2 has no groups of its own: it holds node1's (the original says `all`, see docs/resource-manager.md).
+    await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 5000);
+
+    // node1 "reboots" (hbnet reset wipes /run, so its service is gone) and comes back: auto_failback on.
+    c.hbnet(['reset', 'node1']);
+    const n1calls = dummyCalls(c, 'node1').length;
+    const n2before = dummyCalls(c, 'node2').length;
+    const restarted = await c.startOurs(['node1']);
+    const given = await waitForCall(c, 'node2', 'stop', STARTUP_MS, n2before);
+    const back = await waitForCall(c, 'node1', 'start', STARTUP_MS, n1calls);
+    expect(back.at).toBeGreaterThanOrEqual(given.at);
+    await c.waitForClStatus('node1', ['rscstatus'], 'local', 10_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'none', 10_000);
+    expect(running(c, 'node1')).toBe(true);
+    expect(running(c, 'node2')).toBe(false);
+
+    // Graceful stop of the holder: it stops the group, then node2 runs it (no STONITH wait, no deadtime).
+    await c.waitUntil(restarted['node1']! + 5000 + 2 * KEEPALIVE_MS);
+    const n1stop = dummyCalls(c, 'node1').length;
+    const n2start = dummyCalls(c, 'node2').length;
+    const stopAt = Date.now();
+    c.hbnet(['stop', 'node1']);
+    const released = await waitForCall(c, 'node1', 'stop', 10_000, n1stop);
+    const taken = await waitForCall(c, 'node2', 'start', 10_000, n2start);
+    expect(taken.at).toBeGreaterThanOrEqual(released.at);
+    expect(taken.at - stopAt).toBeLessThan(DEADTIME_MS);
+    await c.waitForLog('node1', 'info: node1 Heartbeat shutdown complete.', 10_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 5000);
+    expect(running(c, 'node1')).toBe(false);
+  }, 120_000);
+
+  itWithTools(HBNET_TOOLS, 'auto_failback off: the group stays on node2 when node1 returns; a lone node acquires after initdead', async () => {
+    const c = cluster('off');
+    // node2 alone: after initdead it takes node1's group.
+    c.start('node2');
+    await waitForCall(c, 'node2', 'start', STARTUP_MS);
+    await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 10_000);
+    const n2calls = dummyCalls(c, 'node2').length;
+    await c.startOurs(['node1']);
+    await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', STARTUP_MS);
+    await c.waitForClStatus('node1', ['rscstatus'], 'none', 10_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 10_000);
+    expect(dummyCalls(c, 'node2').slice(n2calls).filter((x) => x.op === 'stop')).toEqual([]);
+    expect(dummyCalls(c, 'node1').filter((x) => x.op === 'start')).toEqual([]);
+    expect(running(c, 'node2')).toBe(true);
+  }, 90_000);
+});
+
+describe('heartbeat daemon: haresources with the original heartbeat 3.0.6 as node1', () => {
+  afterEach(downAll);
+  afterAll(downAll);
+
+  itWithTools([...HBNET_TOOLS, ORIGINAL, 'cl_status'], 'original node1 holds svc1; SIGKILL -> our node2 takes it within deadtime + 1 s', async () => {
+    const c = cluster('on');
+    c.start('node1', ORIGINAL);
+    await waitForCall(c, 'node1', 'start', 40_000);
+    await c.startOurs(['node2']);
+    await c.waitForClStatus('node2', ['nodestatus', 'node1'], 'active', STARTUP_MS);
+    await c.waitForClStatus('node2', ['rscstatus'], 'none', 15_000);
+    expect(dummyCalls(c, 'node2').filter((x) => x.op === 'start')).toEqual([]);
+    const n2calls = dummyCalls(c, 'node2').length;
+    const killedAt = Date.now();
+    c.hbnet(['kill', 'node1']);
+    const takeover = await waitForCall(c, 'node2', 'start', DEADTIME_MS + 5000, n2calls);
+    expect(takeover.at - killedAt).toBeLessThanOrEqual(DEADTIME_MS + 1000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 5000);
+  }, 120_000);
+});
