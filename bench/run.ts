@@ -1,5 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchCpu, benchDetection, printCpu, printDetection, type CpuFigures, type DaemonBenchConfig } from './daemon.js';
+import { ORIGINAL, sharedDir } from './hbnet.js';
 import { benchStartup } from './startup.js';
 
 // dist/bench/run.js -> repository root
@@ -25,4 +29,58 @@ function printStartup(): void {
   }
 }
 
-printStartup();
+/** Why the daemon benchmarks cannot run here (hbnet needs root and its tools), or undefined. */
+function daemonBenchMissing(hbnet: string): string | undefined {
+  if (process.getuid?.() !== 0) return 'hbnet needs root';
+  if (!existsSync(hbnet)) return `no hbnet at ${hbnet}`;
+  const missing = ['ip', 'unshare', 'nsenter', 'perl'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status !== 0);
+  return missing.length ? `missing tools: ${missing.join(', ')}` : undefined;
+}
+
+// BENCH_ORIGINAL: another path to the original daemon (a missing one skips the reference).
+const originalPath = process.env.BENCH_ORIGINAL || ORIGINAL;
+const originalMissing = (): string | undefined =>
+  existsSync(originalPath) ? undefined : `the original is not installed (no ${originalPath}; apt-get install heartbeat)`;
+
+const envInt = (name: string, dflt: number): number => {
+  const v = parseInt(process.env[name] ?? '', 10);
+  return Number.isFinite(v) && v > 0 ? v : dflt;
+};
+
+async function runDaemonBenches(which: Set<string>): Promise<void> {
+  const hbnet = path.join(sharedDir(repoRoot), 'tools/hbnet/hbnet');
+  const missing = daemonBenchMissing(hbnet);
+  if (missing) {
+    console.log(`== daemon benchmarks (${[...which].join(', ')}): skipped, ${missing} ==`);
+    return;
+  }
+  const cfg: DaemonBenchConfig = { hbnet, ours: `${path.join(repoRoot, 'bin/heartbeat')} -f`, original: originalPath };
+  const noOriginal = originalMissing();
+  if (which.has('detection')) {
+    const trials = envInt('BENCH_TRIALS', 5);
+    const ours = await benchDetection(cfg, 'ours', trials, 70_000);
+    const original = noOriginal ?? (await benchDetection(cfg, 'original', trials, 70_000));
+    printDetection(ours, original);
+  }
+  if (which.has('cpu')) {
+    const windowS = envInt('BENCH_CPU_SECONDS', 15);
+    const figs: CpuFigures[] = [];
+    for (const nodes of [2, 8]) {
+      figs.push(await benchCpu(cfg, 'ours', nodes, windowS));
+      if (!noOriginal) figs.push(await benchCpu(cfg, 'original', nodes, windowS));
+    }
+    printCpu(figs, noOriginal);
+  }
+}
+
+// BENCH_ONLY=startup,detection,cpu (or --only=...) runs a subset; default all.
+const ALL = ['startup', 'detection', 'cpu'];
+const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? process.env.BENCH_ONLY ?? '';
+const which = new Set(onlyArg.trim() ? onlyArg.split(',').map((s) => s.trim()).filter(Boolean) : ALL);
+const unknown = [...which].filter((w) => !ALL.includes(w));
+if (unknown.length) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')} (known: ${ALL.join(', ')})`);
+  process.exit(2);
+}
+if (which.has('startup')) printStartup();
+if (which.has('detection') || which.has('cpu')) await runDaemonBenches(which);
