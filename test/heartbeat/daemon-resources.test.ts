@@ -153,4 +153,29 @@ describe('heartbeat daemon: haresources with the original heartbeat 3.0.6 as nod
     expect(takeover.at - killedAt).toBeLessThanOrEqual(DEADTIME_MS + 1000);
     await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 5000);
   }, 120_000);
+
+  itWithTools([...HBNET_TOOLS, ORIGINAL, 'cl_status'], 'our node1 holds svc1; SIGKILL -> the original node2 takes it; our node1 back -> the original fails back to us', async () => {
+    const c = cluster('on');
+    c.start('node2', ORIGINAL);
+    const started = await c.startOurs(['node1']);
+    await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', STARTUP_MS);
+    await waitForCall(c, 'node1', 'start', STARTUP_MS);
+    await c.waitForClStatus('node1', ['rscstatus'], 'local', 15_000);
+    expect(dummyCalls(c, 'node2').filter((x) => x.op === 'start')).toEqual([]);
+
+    await c.waitUntil(started['node1']! + 5000 + 2 * KEEPALIVE_MS);
+    const n2calls = dummyCalls(c, 'node2').length;
+    c.hbnet(['kill', 'node1']);
+    await waitForCall(c, 'node2', 'start', DEADTIME_MS + 10_000, n2calls);
+
+    c.hbnet(['reset', 'node1']);
+    const n1calls = dummyCalls(c, 'node1').length;
+    const n2before = dummyCalls(c, 'node2').length;
+    await c.startOurs(['node1']);
+    const given = await waitForCall(c, 'node2', 'stop', 40_000, n2before);
+    const back = await waitForCall(c, 'node1', 'start', 20_000, n1calls);
+    expect(back.at).toBeGreaterThanOrEqual(given.at);
+    await c.waitForClStatus('node1', ['rscstatus'], 'local', 15_000);
+    expect(running(c, 'node2')).toBe(false);
+  }, 150_000);
 });
