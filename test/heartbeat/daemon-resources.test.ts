@@ -6,10 +6,10 @@
  * a graceful stop hands it over. The group is hbnet's `hbdummy` script, which
  * logs every call to the node's /var/log/hbdummy.log.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect } from 'vitest';
-import { itWithTools } from '../helpers/env.js';
+import { REPO_ROOT, itWithTools } from '../helpers/env.js';
 import { DEADTIME_MS, HBNET_TOOLS, HbCluster, KEEPALIVE_MS, ORIGINAL } from './daemon-harness.js';
 
 const STARTUP_MS = 20_000;
@@ -55,6 +55,33 @@ async function waitForCall(c: HbCluster, node: string, op: string, timeoutMs: nu
 }
 
 const running = (c: HbCluster, node: string): boolean => existsSync(path.join(c.state, 'nodes', node, 'run/hbdummy/svc1'));
+
+/**
+ * An API client (a named one: casual clients may not send cluster messages)
+ * that sends one message, as the original's hb_standby / hb_takeover mean it.
+ */
+function apiSender(c: HbCluster): string {
+  const file = path.join(c.state, 'api-send.mjs');
+  const dist = path.join(REPO_ROOT, 'dist/lib/heartbeat');
+  writeFileSync(
+    file,
+    `import { ApiConnection } from '${dist}/api/client.js';
+import { HaMessage } from '${dist}/wire/index.js';
+const [node, ...pairs] = process.argv.slice(2);
+const c = await ApiConnection.connect('/var/run/heartbeat/register');
+const pid = String(process.pid);
+c.send(new HaMessage().add('t', 'hbapi-req').add('reqtype', 'signon').add('dest', node).add('pid', pid).add('from_id', 'hbtest').add('uid', '0').add('gid', '0'));
+const r = await c.next((m) => m.get('t') === 'hbapi-resp', 5000);
+if (r?.get('result') !== 'OK') { console.error('signon failed'); process.exit(1); }
+const m = new HaMessage();
+for (const p of pairs) { const i = p.indexOf('='); m.add(p.slice(0, i), p.slice(i + 1)); }
+c.send(m);
+await new Promise((res) => setTimeout(res, 200));
+await c.end();
+`,
+  );
+  return file;
+}
 
 function cluster(autoFailback: 'on' | 'off'): HbCluster {
   const c = new HbCluster({ HBNET_MEDIA: 'ucast', HBNET_AUTO_FAILBACK: autoFailback, HBNET_HARESOURCES: 'node1 hbdummy::svc1' });
@@ -116,6 +143,33 @@ describe('heartbeat daemon: haresources groups on two of our nodes', () => {
     await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 5000);
     expect(running(c, 'node1')).toBe(false);
   }, 120_000);
+
+  itWithTools(HBNET_TOOLS, 'hb_standby and hb_takeover through the API: node1 gives svc1 to node2, then takes it back', async () => {
+    const c = cluster('on');
+    const send = apiSender(c);
+    await c.startOurs(['node1', 'node2']);
+    await waitForCall(c, 'node1', 'start', STARTUP_MS);
+    await c.waitForClStatus('node1', ['rscstatus'], 'local', 10_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'none', 10_000);
+
+    let n1 = dummyCalls(c, 'node1').length;
+    let n2 = dummyCalls(c, 'node2').length;
+    expect(c.exec('node1', ['node', send, 'node1', 't=ask_resources', 'rsc_hold=all', 'info=me']).status).toBe(0);
+    const given = await waitForCall(c, 'node1', 'stop', 10_000, n1);
+    const taken = await waitForCall(c, 'node2', 'start', 10_000, n2);
+    expect(taken.at).toBeGreaterThanOrEqual(given.at);
+    await c.waitForClStatus('node1', ['rscstatus'], 'none', 10_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 10_000);
+
+    n1 = dummyCalls(c, 'node1').length;
+    n2 = dummyCalls(c, 'node2').length;
+    expect(c.exec('node1', ['node', send, 'node1', 't=hb_takeover', 'rsc_hold=all']).status).toBe(0);
+    const released = await waitForCall(c, 'node2', 'stop', 10_000, n2);
+    const back = await waitForCall(c, 'node1', 'start', 10_000, n1);
+    expect(back.at).toBeGreaterThanOrEqual(released.at);
+    await c.waitForClStatus('node1', ['rscstatus'], 'local', 10_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'none', 10_000);
+  }, 90_000);
 
   itWithTools(HBNET_TOOLS, 'auto_failback off: the group stays on node2 when node1 returns; a lone node acquires after initdead', async () => {
     const c = cluster('off');
