@@ -6,7 +6,7 @@
  * a graceful stop hands it over. The group is hbnet's `hbdummy` script, which
  * logs every call to the node's /var/log/hbdummy.log.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect } from 'vitest';
 import { REPO_ROOT, itWithTools } from '../helpers/env.js';
@@ -169,6 +169,30 @@ describe('heartbeat daemon: haresources groups on two of our nodes', () => {
     expect(back.at).toBeGreaterThanOrEqual(released.at);
     await c.waitForClStatus('node1', ['rscstatus'], 'local', 10_000);
     await c.waitForClStatus('node2', ['rscstatus'], 'none', 10_000);
+  }, 90_000);
+
+  itWithTools(HBNET_TOOLS, 'our IPaddr2 with an address of the hbnet subnet: on node1 at start, on node2 within deadtime + 1 s after node1 is killed', async () => {
+    const c = new HbCluster({ HBNET_MEDIA: 'ucast', HBNET_AUTO_FAILBACK: 'on', HBNET_HARESOURCES: 'node1 IPaddr2::10.77.0.100/24/eth0 hbdummy::svc1' });
+    clusters.push(c);
+    c.hbnet(['up', 'node1', 'node2']);
+    for (const n of ['node1', 'node2']) {
+      for (const f of ['IPaddr2', 'hbts-funcs', 'hto-mapfuncs']) copyFileSync(path.join(REPO_ROOT, 'resource.d', f), path.join(c.state, 'nodes', n, 'ha.d/resource.d', f));
+    }
+    const hasVip = (n: string): boolean => / 10\.77\.0\.100\/24 /.test(c.exec(n, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']).stdout);
+    const started = await c.startOurs(['node1', 'node2']);
+    await waitForCall(c, 'node1', 'start', STARTUP_MS);
+    expect(hasVip('node1')).toBe(true);
+    expect(hasVip('node2')).toBe(false);
+    expect(c.log('node1')).toContain('info: Running /etc/ha.d/resource.d/IPaddr2 10.77.0.100/24/eth0 start');
+
+    await c.waitUntil(started['node1']! + 5000 + 2 * KEEPALIVE_MS);
+    const n2calls = dummyCalls(c, 'node2').length;
+    const killedAt = Date.now();
+    c.hbnet(['kill', 'node1']);
+    // hbdummy comes after IPaddr2 in the group: when it starts, the address is up.
+    const takeover = await waitForCall(c, 'node2', 'start', DEADTIME_MS + 5000, n2calls);
+    expect(takeover.at - killedAt).toBeLessThanOrEqual(DEADTIME_MS + 1000);
+    expect(hasVip('node2')).toBe(true);
   }, 90_000);
 
   itWithTools(HBNET_TOOLS, 'auto_failback off: the group stays on node2 when node1 returns; a lone node acquires after initdead', async () => {
