@@ -158,73 +158,67 @@ const listnodes: Command = async (c) => {
   return listNodes(c, normal, ping, verbose);
 };
 
-const nodestatus: Command = async (c) => {
-  const ops = simpleOpts(c);
-  if (ops === undefined) return EXIT.parameterError;
-  const node = ops[0];
-  if (node === undefined) {
-    c.o.stderr('Not enough parameters.\n');
-    return EXIT.parameterError;
-  }
-  const status = await c.hb.nodeStatus(node);
-  if (status === undefined) {
-    c.o.stderr('Error. May be due to incorrect node name\n');
-    return EXIT.parameterError;
-  }
-  c.o.print(c.human ? `The cluster node ${node} is ${status}\n` : `${status}\n`);
-  return status === 'active' || status === 'up' || status === 'ping' ? EXIT.ok : EXIT.normalFail;
-};
+/**
+ * The one-node queries (nodestatus, nodeweight, nodesite, nodetype) share a
+ * shape; only their texts differ, each kept as the original spells it.
+ */
+function nodeQuery<T>(spec: {
+  missing: string;
+  lookup: (c: Parameters<Command>[0], node: string) => Promise<T | undefined>;
+  unknown: string;
+  human: (node: string, value: T) => string;
+  exit?: (value: T) => number;
+}): Command {
+  return async (c) => {
+    const ops = simpleOpts(c);
+    if (ops === undefined) return EXIT.parameterError;
+    const node = ops[0];
+    if (node === undefined) {
+      c.o.stderr(spec.missing);
+      return EXIT.parameterError;
+    }
+    const value = await spec.lookup(c, node);
+    if (value === undefined) {
+      c.o.stderr(spec.unknown);
+      return EXIT.parameterError;
+    }
+    c.o.print(c.human ? spec.human(node, value) : `${String(value)}\n`);
+    return spec.exit ? spec.exit(value) : EXIT.ok;
+  };
+}
 
-const nodeweight: Command = async (c) => {
-  const ops = simpleOpts(c);
-  if (ops === undefined) return EXIT.parameterError;
-  const node = ops[0];
-  if (node === undefined) {
-    c.o.stderr('Not enough parameters.\n');
-    return EXIT.parameterError;
-  }
-  const weight = await c.hb.nodeWeight(node);
-  if (weight === -1) {
-    c.o.stderr('Error. Maybe due to incorrect node name.\n');
-    return EXIT.parameterError;
-  }
-  c.o.print(c.human ? `The weight of the cluster node ${node} is ${weight}\n` : `${weight}\n`);
-  return EXIT.ok;
-};
+const nodestatus = nodeQuery({
+  missing: 'Not enough parameters.\n',
+  lookup: (c, node) => c.hb.nodeStatus(node),
+  unknown: 'Error. May be due to incorrect node name\n',
+  human: (node, status) => `The cluster node ${node} is ${status}\n`,
+  exit: (status) => (status === 'active' || status === 'up' || status === 'ping' ? EXIT.ok : EXIT.normalFail),
+});
 
-const nodesite: Command = async (c) => {
-  const ops = simpleOpts(c);
-  if (ops === undefined) return EXIT.parameterError;
-  const node = ops[0];
-  if (node === undefined) {
-    c.o.stderr('Not enough parameters.\n');
-    return EXIT.parameterError;
-  }
-  const site = await c.hb.nodeSite(node);
-  if (site === undefined) {
-    c.o.stderr('Error. May be due to incorrect node name\n');
-    return EXIT.parameterError;
-  }
-  c.o.print(c.human ? `The site of the cluster node ${node} is ${site}\n` : `${site}\n`);
-  return EXIT.ok;
-};
+const nodeweight = nodeQuery({
+  missing: 'Not enough parameters.\n',
+  // -1 is the original client library's "no such node".
+  lookup: async (c, node) => {
+    const weight = await c.hb.nodeWeight(node);
+    return weight === -1 ? undefined : weight;
+  },
+  unknown: 'Error. Maybe due to incorrect node name.\n',
+  human: (node, weight) => `The weight of the cluster node ${node} is ${weight}\n`,
+});
 
-const nodetype: Command = async (c) => {
-  const ops = simpleOpts(c);
-  if (ops === undefined) return EXIT.parameterError;
-  const node = ops[0];
-  if (node === undefined) {
-    c.o.stderr('No enough parameter.\n');
-    return EXIT.parameterError;
-  }
-  const type = await c.hb.nodeType(node);
-  if (type === undefined) {
-    c.o.stderr('Error. May be due to incorrect node name\n');
-    return EXIT.parameterError;
-  }
-  c.o.print(c.human ? `The node ${node}'s type: ${type}\n` : `${type}\n`);
-  return EXIT.ok;
-};
+const nodesite = nodeQuery({
+  missing: 'Not enough parameters.\n',
+  lookup: (c, node) => c.hb.nodeSite(node),
+  unknown: 'Error. May be due to incorrect node name\n',
+  human: (node, site) => `The site of the cluster node ${node} is ${site}\n`,
+});
+
+const nodetype = nodeQuery({
+  missing: 'No enough parameter.\n',
+  lookup: (c, node) => c.hb.nodeType(node),
+  unknown: 'Error. May be due to incorrect node name\n',
+  human: (node, type) => `The node ${node}'s type: ${type}\n`,
+});
 
 const listhblinks: Command = async (c) => {
   let verbose = false;
