@@ -4,7 +4,7 @@
  * HBNET_STATE, bounded waits on the nodes' ha-log files, and the host PIDs of
  * a node's processes.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -144,6 +144,8 @@ export class BenchCluster {
     } catch {
       // best effort; the state folder goes anyway
     } finally {
+      // hbnet records setsid's pid for a serial cable, not socat's: kill what still names our folder.
+      spawnSync('pkill', ['-KILL', '-f', '--', this.state], { stdio: 'ignore', timeout: 5_000 });
       rmSync(this.state, { recursive: true, force: true });
     }
   }

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { REPO_ROOT, SHARED } from '../helpers/env.js';
+import { REPO_ROOT, SHARED, killLeftovers } from '../helpers/env.js';
 
 export const HBNET = path.join(SHARED, 'tools/hbnet/hbnet');
 export const ORIGINAL = '/usr/libexec/heartbeat/heartbeat';
@@ -112,6 +112,7 @@ export class HbCluster {
     try {
       this.hbnet(['down', '--purge']);
     } finally {
+      killLeftovers(this.state);
       rmSync(this.state, { recursive: true, force: true });
     }
   }

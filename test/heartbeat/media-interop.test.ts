@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect } from 'vitest';
 import { HaMessage, addControlFields, decodeAuthenticPacket, encodeSignedNetstring, type AuthKey } from '../../lib/heartbeat/wire/index.js';
-import { SHARED, itWithTools } from '../helpers/env.js';
+import { SHARED, itWithTools, killLeftovers } from '../helpers/env.js';
 import { MediaNode, type NodeEvent } from './media-harness.js';
 
 const HBNET = path.join(SHARED, 'tools/hbnet/hbnet');
@@ -84,6 +84,7 @@ class Cluster {
     try {
       this.hbnet('down', '--purge');
     } finally {
+      killLeftovers(this.state);
       rmSync(this.state, { recursive: true, force: true });
     }
   }

@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { it } from 'vitest';
@@ -50,3 +51,14 @@ export function runBin(cmd: string, args: string[], opts: { env?: NodeJS.Process
 }
 
 export { execFileSync };
+
+/**
+ * Kills processes whose command line names `dir`. hbnet's serial cables are
+ * `setsid socat ...`; hbnet records setsid's pid, not socat's, so `hbnet down`
+ * leaves the socat behind. Every cluster's state folder is unique, so this
+ * touches nothing but that cluster's leftovers.
+ */
+export function killLeftovers(dir: string): void {
+  if (!dir.startsWith(tmpdir() + '/')) throw new Error(`killLeftovers: refusing a folder outside ${tmpdir()}: ${dir}`);
+  spawnSync('pkill', ['-KILL', '-f', '--', dir], { stdio: 'ignore', timeout: 5_000 });
+}
