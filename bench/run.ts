@@ -18,7 +18,7 @@ function printStartup(): void {
     // No daemon runs here, so this times start-up plus a refused connection.
     { name: 'cl_status', args: ['hbstatus'] },
   ]);
-  console.log('== command start-up (30 runs each; reference: bare node in the same run) ==');
+  console.log('== command start-up (30 runs each; reference: bare node in the same run; NODE_EXTRA_CA_CERTS unset for both) ==');
   console.log(`${'command'.padEnd(34)} ${'median ms'.padStart(10)} ${'p90 ms'.padStart(8)} ${'x node'.padStart(7)}  budget 150 ms`);
   for (const f of [reference, ...figures]) {
     const ratio = f.medianMs / reference.medianMs;
