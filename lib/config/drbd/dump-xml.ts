@@ -1,4 +1,4 @@
-import { globalInOrder, shownFile, type DumpOptions } from './dump.js';
+import { Out, globalInOrder, shownFile, type DumpOptions } from './dump.js';
 import {
   SECTION_ORDER,
   type Address,
@@ -17,13 +17,6 @@ export function xmlEscape(text: string): string {
 }
 
 const attr = (name: string, value: string | number): string => ` ${name}="${xmlEscape(String(value))}"`;
-
-class Out {
-  readonly lines: string[] = [];
-  line(depth: number, text: string): void {
-    this.lines.push('    '.repeat(depth) + text);
-  }
-}
 
 function section(out: Out, depth: number, name: string, opts: OptionSection): void {
   if (opts.size === 0) return;

@@ -49,7 +49,8 @@ function optionText(o: OptionValue): string {
   return o.free === true ? quoteValue(o.text) : o.text;
 }
 
-class Out {
+/** Lines indented four spaces a level, as drbdadm prints both dump and dump-xml. */
+export class Out {
   readonly lines: string[] = [];
   line(depth: number, text: string): void {
     this.lines.push('    '.repeat(depth) + text);
