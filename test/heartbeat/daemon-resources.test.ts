@@ -54,6 +54,15 @@ async function waitForCall(c: HbCluster, node: string, op: string, timeoutMs: nu
   }
 }
 
+/** SIGKILL every process of node1; node2 must start svc1 within deadtime + 1 s of the kill. */
+async function killNode1AndExpectTakeover(c: HbCluster): Promise<void> {
+  const n2calls = dummyCalls(c, 'node2').length;
+  const killedAt = Date.now();
+  c.hbnet(['kill', 'node1']);
+  const takeover = await waitForCall(c, 'node2', 'start', DEADTIME_MS + 5000, n2calls);
+  expect(takeover.at - killedAt).toBeLessThanOrEqual(DEADTIME_MS + 1000);
+}
+
 const running = (c: HbCluster, node: string): boolean => existsSync(path.join(c.state, 'nodes', node, 'run/hbdummy/svc1'));
 
 /**
@@ -107,11 +116,7 @@ describe('heartbeat daemon: haresources groups on two of our nodes', () => {
 
     // Crash of the holder: past its start-up dead time (deadtime + 2 s for 5 s), kill every process of node1.
     await c.waitUntil(started['node1']! + 5000 + 2 * KEEPALIVE_MS);
-    const n2calls = dummyCalls(c, 'node2').length;
-    const killedAt = Date.now();
-    c.hbnet(['kill', 'node1']);
-    const takeover = await waitForCall(c, 'node2', 'start', DEADTIME_MS + 5000, n2calls);
-    expect(takeover.at - killedAt).toBeLessThanOrEqual(DEADTIME_MS + 1000);
+    await killNode1AndExpectTakeover(c);
     expect(running(c, 'node2')).toBe(true);
     // node2 has no groups of its own: it holds node1's (the original says `all`, see docs/resource-manager.md).
     await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 5000);
@@ -186,12 +191,8 @@ describe('heartbeat daemon: haresources groups on two of our nodes', () => {
     expect(c.log('node1')).toContain('info: Running /etc/ha.d/resource.d/IPaddr2 10.77.0.100/24/eth0 start');
 
     await c.waitUntil(started['node1']! + 5000 + 2 * KEEPALIVE_MS);
-    const n2calls = dummyCalls(c, 'node2').length;
-    const killedAt = Date.now();
-    c.hbnet(['kill', 'node1']);
     // hbdummy comes after IPaddr2 in the group: when it starts, the address is up.
-    const takeover = await waitForCall(c, 'node2', 'start', DEADTIME_MS + 5000, n2calls);
-    expect(takeover.at - killedAt).toBeLessThanOrEqual(DEADTIME_MS + 1000);
+    await killNode1AndExpectTakeover(c);
     expect(hasVip('node2')).toBe(true);
   }, 90_000);
 
@@ -224,11 +225,7 @@ describe('heartbeat daemon: haresources with the original heartbeat 3.0.6 as nod
     await c.waitForClStatus('node2', ['nodestatus', 'node1'], 'active', STARTUP_MS);
     await c.waitForClStatus('node2', ['rscstatus'], 'none', 15_000);
     expect(dummyCalls(c, 'node2').filter((x) => x.op === 'start')).toEqual([]);
-    const n2calls = dummyCalls(c, 'node2').length;
-    const killedAt = Date.now();
-    c.hbnet(['kill', 'node1']);
-    const takeover = await waitForCall(c, 'node2', 'start', DEADTIME_MS + 5000, n2calls);
-    expect(takeover.at - killedAt).toBeLessThanOrEqual(DEADTIME_MS + 1000);
+    await killNode1AndExpectTakeover(c);
     await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 5000);
   }, 120_000);
 
