@@ -219,12 +219,18 @@ describe('heartbeat daemon: haresources with the original heartbeat 3.0.6 as nod
 
   itWithTools([...HBNET_TOOLS, ORIGINAL, 'cl_status'], 'original node1 holds svc1; SIGKILL -> our node2 takes it within deadtime + 1 s', async () => {
     const c = cluster('on');
+    // node2 joins within node1's initdead: a lone original racing its own
+    // mach_down takeover at start-up sometimes garbles its resource pipe
+    // ("NV failure (msgfromsteam)") and never starts its group.
+    const node1StartedAt = Date.now();
     c.start('node1', ORIGINAL);
-    await waitForCall(c, 'node1', 'start', 40_000);
     await c.startOurs(['node2']);
+    await waitForCall(c, 'node1', 'start', 40_000);
     await c.waitForClStatus('node2', ['nodestatus', 'node1'], 'active', STARTUP_MS);
     await c.waitForClStatus('node2', ['rscstatus'], 'none', 15_000);
     expect(dummyCalls(c, 'node2').filter((x) => x.op === 'start')).toEqual([]);
+    // Past the original's start-up dead time (it advertises deadtime + 2 s for 5 s).
+    await c.waitUntil(node1StartedAt + 5000 + 2 * KEEPALIVE_MS);
     await killNode1AndExpectTakeover(c);
     await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 5000);
   }, 120_000);
