@@ -40,12 +40,22 @@ export class PacketStamper {
   /** ha_msg_seq: one counter for every non-NS_ message, starting at 1. */
   private lastSeq = 0;
   private key: AuthKey;
+  private ttl: number;
+  private innerAuth: boolean;
   constructor(private readonly c: SenderConfig) {
     this.key = c.key;
+    this.ttl = c.ttl;
+    this.innerAuth = c.innerAuth;
   }
 
   setKey(key: AuthKey): void {
     this.key = key;
+  }
+
+  /** ha.cf re-read: `ttl` (hopfudge + nodes) and `msgfmt` from now on; seq and generation go on. */
+  setFormat(ttl: number, innerAuth: boolean): void {
+    this.ttl = ttl;
+    this.innerAuth = innerAuth;
   }
 
   stamp(m: HaMessage): Outgoing {
@@ -57,10 +67,10 @@ export class PacketStamper {
       generation: this.c.generation,
       timestamp: Math.max(1, (this.c.wallSeconds ?? (() => Math.floor(Date.now() / 1000)))()),
       load: (this.c.load ?? procLoadavg)(),
-      ttl: this.c.ttl,
+      ttl: this.ttl,
       ...(seq !== undefined ? { seq } : {}),
     });
-    return { bytes: encodeSignedNetstring(m, { key: this.key, innerAuth: this.c.innerAuth }), seq };
+    return { bytes: encodeSignedNetstring(m, { key: this.key, innerAuth: this.innerAuth }), seq };
   }
 }
 

@@ -19,15 +19,18 @@ import {
 } from '../../shared/daemon/index.js';
 import { Logger, haDestinations, haLoggingNotices } from '../../shared/log/index.js';
 import { ApiServer } from '../api/server.js';
+import type { ClusterView } from '../api/view.js';
+import type { HaCf } from '../../config/hacf/model.js';
 import { CheckFailed, checkHaDir, type HaDirConfig } from '../config-check.js';
-import { openMedia, type Medium } from '../media/index.js';
+import { openMedia, openMedium, type MediaSettings, type Medium } from '../media/index.js';
 import { HaMessage } from '../wire/index.js';
 import { membershipClusterView } from './cluster-view.js';
 import { loadOrCreateUuid, raiseGeneration } from './generation.js';
 import type { DaemonPaths } from './paths.js';
 import { DaemonResources } from './resources.js';
 import { HeartbeatRuntime } from './runtime.js';
-import { daemonSettings, wireKeys } from './settings.js';
+import { Reloader } from './reload.js';
+import { daemonSettings, type DaemonSettings } from './settings.js';
 
 export interface DaemonOptions {
   readonly paths: DaemonPaths;
@@ -82,10 +85,28 @@ export async function startHeartbeat(o: DaemonOptions): Promise<number> {
     if (r.message) err(`heartbeat: ${r.message}\n`);
     return r.exitCode;
   }
-  return serve(o, loaded.config, channel);
+  let config = loaded.config;
+  let ch = channel;
+  for (;;) {
+    const r = await serve(o, config, ch);
+    if (r !== 'restart') return r;
+    // Our own heartbeat was lost: everything was given up; start afresh (new generation), as the original's restart exec.
+    ch = undefined;
+    const again = loadConfig(o);
+    if ('exitCode' in again) {
+      err(again.text + '\n');
+      return again.exitCode;
+    }
+    config = again.config;
+  }
 }
 
-async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChildChannel | undefined): Promise<number> {
+/** How long a restart waits with the media closed: "make sure they notice we're dead" (deadtime + 1 s, whole seconds, as the original). */
+export function restartPauseMs(deadtimeMs: number): number {
+  return (Math.ceil(deadtimeMs / 1000) + 1) * 1000;
+}
+
+async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChildChannel | undefined): Promise<number | 'restart'> {
   const { hacf } = config;
   const log = new Logger({
     destinations: haDestinations({ ...hacf.logging }, { entity: 'heartbeat', hostname: o.localNode, stderr: o.foreground }),
@@ -122,14 +143,16 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
 
   let runtime: HeartbeatRuntime;
   let media: Medium[];
+  let startSettings: DaemonSettings;
   try {
-    const settings = daemonSettings(hacf, config.authkeys, o.localNode);
+    const settings = daemonSettings(hacf, config.authkeys, o.localNode, path.join(o.paths.haDir, 'ha.cf'));
     for (const text of settings.ignored) log.warn(text);
     log.info('heartbeat: version 3.0.6');
     const generation = raiseGeneration(o.paths.stateDir, hacf.hbgenmethod, undefined, (start) => log.warn(`No Previous generation - starting at ${start + 1}`));
     log.info(`Heartbeat generation: ${generation}`);
     const uuid = loadOrCreateUuid(o.paths.stateDir);
-    media = await openMedia(settings.media, { udpPort: settings.udpPort, baud: settings.baud, key: settings.activeKey });
+    startSettings = settings;
+    media = await openMedia(settings.media, mediaSettings(settings));
     for (const m of media) log.info(`${m.kind}: started on ${m.name}`);
     runtime = new HeartbeatRuntime({ settings, media, generation, uuid, log });
   } catch (e) {
@@ -160,14 +183,18 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
           debugLevel: hacf.debug + o.debugIncrement,
         })
       : undefined;
-  const view = membershipClusterView(
-    o.localNode,
-    hacf,
-    runtime.machine,
-    haCfText,
-    hacf.debug + o.debugIncrement,
-    resources !== undefined ? () => resources.rscstatus() : undefined,
-  );
+  const makeView = (h: HaCf, text: string, debugLevel: number): ClusterView =>
+    membershipClusterView(o.localNode, h, runtime.machine, text, debugLevel, resources !== undefined ? () => resources.rscstatus() : undefined);
+  let currentView = makeView(hacf, haCfText, hacf.debug + o.debugIncrement);
+  // The API keeps this object; a reload swaps what is behind it (hbparameter answers the new ha.cf).
+  const view: ClusterView = {
+    localNode: () => currentView.localNode(),
+    signonInfo: () => currentView.signonInfo(),
+    nodes: () => currentView.nodes(),
+    parameter: (name) => currentView.parameter(name),
+    resourceState: () => currentView.resourceState(),
+    localClients: () => currentView.localClients(),
+  };
   runtime.on('commUp', () => {
     void ApiServer.start({
       view,
@@ -194,20 +221,65 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
     const to = m.get('to_id');
     if (api !== undefined && to !== undefined) api.deliver(to, m);
   });
-  runtime.on('localHeartbeatLost', () => log.crit('Our own heartbeat was lost; restart heartbeat (not done automatically)'));
-
   const done = new Promise<void>((resolve) => runtime.once('exit', resolve));
   let stopping = false;
-  const unwire = wireDaemonSignals({
-    onTerminate: () => {
-      if (stopping) return;
-      stopping = true;
-      log.info('Heartbeat shutdown in progress. (' + process.pid + ')');
-      // The groups are released first; the membership's shutdone follows (the peer then takes over without STONITH).
-      if (resources !== undefined) resources.shutdown(() => runtime.shutdown());
-      else runtime.shutdown();
+  let restartAfterStop = false;
+  const beginStop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info('Heartbeat shutdown in progress. (' + process.pid + ')');
+    // The groups are released first; the membership's shutdone follows (the peer then takes over without STONITH).
+    if (resources !== undefined) resources.shutdown(() => runtime.shutdown());
+    else runtime.shutdown();
+  };
+  // "No local heartbeat. Forcing restart." (logged by the membership): as the
+  // original, give everything up, stop, and start again with a new generation.
+  runtime.on('localHeartbeatLost', () => {
+    if (stopping) return;
+    restartAfterStop = true;
+    beginStop();
+  });
+  // A lost serial device is reopened by the medium; each UDP medium keeps its socket.
+  const reloader = new Reloader(
+    {
+      log,
+      load: () => {
+        const r = loadConfig({ ...o, stderr: () => {} });
+        return 'exitCode' in r ? { text: r.text } : r;
+      },
+      settings: (c) => daemonSettings(c.hacf, c.authkeys, o.localNode, path.join(o.paths.haDir, 'ha.cf')),
+      openMedium: (spec, s) => openMedium(spec, mediaSettings(s)),
+      media: () => runtime.media,
+      reconfigure: (s, m) => runtime.reconfigure(s, m),
+      addSecrets: (c) => {
+        for (const e of c.authkeys.entries) if (e.key !== undefined) log.redactor.addSecret(e.key.reveal());
+      },
+      applyHaCf: async (c, plan) => {
+        const level = c.hacf.debug + o.debugIncrement;
+        if (plan.debugChanged) log.setDebugLevel(level);
+        if (plan.loggingChanged) {
+          await log.replaceDestinations(haDestinations({ ...c.hacf.logging }, { entity: 'heartbeat', hostname: o.localNode, stderr: o.foreground }));
+          for (const n of haLoggingNotices(c.hacf.logging)) log.log(n.priority, n.msg);
+        }
+        let text = '';
+        try {
+          text = fs.readFileSync(path.join(o.paths.haDir, 'ha.cf'), 'latin1');
+        } catch {
+          /* read a moment ago; defaults then */
+        }
+        currentView = makeView(c.hacf, text, log.debugLevel);
+      },
     },
-    onReload: () => reload(o, config, runtime, log),
+    config,
+    startSettings,
+    o.paths.haDir,
+  );
+  const unwire = wireDaemonSignals({
+    onTerminate: beginStop,
+    onReload: () => {
+      if (stopping) return; // as the original: a stopping daemon ignores HUP
+      void reloader.reload().catch((e: Error) => log.error(`reload failed: ${e.message}`));
+    },
     debug: log,
     debugEnvVar: 'HA_debug',
     onDebugLevel: (level) => log.info(`debug now set to ${level}`),
@@ -224,9 +296,18 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
   const held = runtime.badPackets.total;
   if (held > 0) log.info(`${held} bad packet(s) dropped since start`);
   await api?.close();
-  await Promise.all(media.map((m) => m.close().catch(() => {})));
+  await Promise.all(runtime.media.map((m) => m.close().catch(() => {})));
   log.info(`${o.localNode} Heartbeat shutdown complete.`);
   releasePid();
+  if (restartAfterStop) {
+    const pause = restartPauseMs(reloader.current.config.hacf.timings.deadtimeMs);
+    log.info('Heartbeat restart triggered.');
+    log.info('Restarting heartbeat.');
+    log.info(`Performing heartbeat restart in ${pause} ms (same process; the peers see us dead first).`);
+    await log.close();
+    await new Promise((r) => setTimeout(r, pause));
+    return 'restart';
+  }
   await log.close();
   return 0;
 }
@@ -246,28 +327,7 @@ export function clientStatusReply(from: string, q: HaMessage, localClients: read
   return r.add('cs', localClients.includes(cn) ? 'online' : 'offline');
 }
 
-/**
- * SIGHUP / `-r`: authkeys are re-read and applied; a changed ha.cf needs a
- * restart (the original re-executes itself keeping resources; we do not yet).
- */
-function reload(o: DaemonOptions, before: HaDirConfig, runtime: HeartbeatRuntime, log: Logger): void {
-  log.reopen();
-  const loaded = loadConfig({ ...o, stderr: () => {} });
-  if ('exitCode' in loaded) {
-    log.error(`Config errors: Heartbeat pid ${process.pid} NOT restarted`);
-    return;
-  }
-  const now = loaded.config;
-  if (JSON.stringify(now.hacf) !== JSON.stringify(before.hacf)) {
-    log.warn('ha.cf changed: restart heartbeat to apply it (restart-exec is not implemented)');
-  }
-  const { keys, activeKey } = wireKeys(now.authkeys);
-  const sameKeys = JSON.stringify(keys.map((k) => [k.index, k.method, String(k.key ?? '')])) === JSON.stringify(runtime.keysFingerprint());
-  if (sameKeys) {
-    log.info('Configuration unchanged.');
-    return;
-  }
-  for (const e of now.authkeys.entries) if (e.key !== undefined) log.redactor.addSecret(e.key.reveal());
-  log.info('Rereading authentication file.');
-  runtime.setKeys(keys, activeKey);
+/** The media options of the running settings; a lost serial device is reopened. */
+function mediaSettings(s: DaemonSettings): MediaSettings {
+  return { udpPort: s.udpPort, baud: s.baud, key: s.activeKey, serialReopen: {} };
 }

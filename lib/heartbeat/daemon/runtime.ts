@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { RateLimiter, rateLimited } from '../../shared/log/index.js';
 import type { Medium, PacketSource } from '../media/index.js';
-import { MembershipMachine, type MembershipAction, type MembershipEvent, type NodeView, type LogLevel } from '../membership/index.js';
+import { MembershipMachine, type MembershipAction, type MembershipEvent, type NodeView, type LogLevel, type Step } from '../membership/index.js';
 import { RetransmitRequests, TransmitHistory, ackAfterGapFilled, ackMessage, drawAckTrigger, shouldAck, type HistoryAction } from '../seq/index.js';
 import type { AuthKey, HaMessage } from '../wire/index.js';
 import { BadPackets } from './bad-packets.js';
@@ -80,7 +80,9 @@ export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
   private stopped = false;
   /** ACKs only while every peer speaks `protocol` (membership's flow control). */
   private flowControl = true;
-  private readonly detach: (() => void)[] = [];
+  private readonly detachers = new Map<Medium, () => void>();
+  private mediaNow: readonly Medium[];
+  private started = false;
   private keys: readonly AuthKey[];
   private readonly peerLines: (key: string, emit: () => void) => boolean;
   /** Packets sent since start, for tests and stats. */
@@ -98,11 +100,12 @@ export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
     this.badPackets = new BadPackets(o.log, o.wallClock ?? Date.now);
     this.peerLines = rateLimited(new RateLimiter({ clock: o.wallClock ?? Date.now, intervalMs: 10_000, burst: 3 }), (t) => o.log.warn(t));
     this.keys = s.keys;
+    this.mediaNow = [...o.media];
     this.stamper = new PacketStamper({ localNode: this.localNode, uuid: o.uuid, generation: o.generation, key: s.activeKey, ttl: s.ttl, innerAuth: s.innerAuth });
   }
 
   get media(): readonly Medium[] {
-    return this.o.media;
+    return this.mediaNow;
   }
 
   nodeViews(): NodeView[] {
@@ -111,17 +114,57 @@ export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
 
   /** Listen on the media and send the first status. */
   start(): void {
-    for (const m of this.o.media) {
-      const onPacket = (bytes: Uint8Array, from: PacketSource): void => this.onPacket(m, bytes, from);
-      const onFault = (e: Error): void => this.faultLog(m, e);
-      m.on('packet', onPacket);
-      m.on('fault', onFault);
-      this.detach.push(() => {
-        m.off('packet', onPacket);
-        m.off('fault', onFault);
-      });
-    }
+    this.started = true;
+    for (const m of this.mediaNow) this.listen(m);
     this.feed({ kind: 'start', now: this.now() });
+  }
+
+  private listen(m: Medium): void {
+    const onPacket = (bytes: Uint8Array, from: PacketSource): void => this.onPacket(m, bytes, from);
+    const onFault = (e: Error): void => this.faultLog(m, e);
+    const onRestored = (attempts: number): void => {
+      this.lastFaultLogAt.delete(`${m.kind} ${m.name}`);
+      this.o.log.info(`${m.kind} ${m.name}: device reopened (attempt ${attempts}).`);
+    };
+    m.on('packet', onPacket);
+    m.on('fault', onFault);
+    m.on('restored', onRestored);
+    this.detachers.set(m, () => {
+      m.off('packet', onPacket);
+      m.off('fault', onFault);
+      m.off('restored', onRestored);
+    });
+  }
+
+  private unlisten(m: Medium): void {
+    this.detachers.get(m)?.();
+    this.detachers.delete(m);
+  }
+
+  /**
+   * ha.cf / authkeys re-read (SIGHUP): the new settings and the new set of
+   * media take effect now, in this process; the generation and the sequence
+   * numbers go on (peers see no restart). The caller opened the added media
+   * and closes the ones no longer in `media`.
+   */
+  reconfigure(settings: DaemonSettings, media: readonly Medium[]): void {
+    if (this.stopped) return;
+    for (const m of this.mediaNow) if (!media.includes(m)) this.unlisten(m);
+    if (this.started) for (const m of media) if (!this.detachers.has(m)) this.listen(m);
+    this.mediaNow = [...media];
+    this.setKeys(settings.keys, settings.activeKey);
+    this.stamper.setFormat(settings.ttl, settings.innerAuth);
+    const now = this.now();
+    const step = this.machine.reconfigure(now, settings.membership);
+    this.apply(step, now);
+  }
+
+  /** A medium reopened in place of a lost one (serial device back, socket error): same link. */
+  replaceMedium(old: Medium, fresh: Medium): void {
+    if (this.stopped) return;
+    this.unlisten(old);
+    this.mediaNow = this.mediaNow.map((m) => (m === old ? fresh : m));
+    if (this.started) this.listen(fresh);
   }
 
   /** Graceful stop: shutdone now, `exit` 2 s later (the membership decides). */
@@ -135,7 +178,7 @@ export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    for (const d of this.detach.splice(0)) d();
+    for (const m of [...this.detachers.keys()]) this.unlisten(m);
   }
 
   /** A reread authkeys (SIGHUP): incoming packets are checked and ours signed with the new keys from now on. */
@@ -167,6 +210,10 @@ export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
     const last = this.lastFaultLogAt.get(key);
     if (last !== undefined && t - last < 10_000) return;
     this.lastFaultLogAt.set(key, t);
+    if ((e as { code?: string }).code === 'MEDIA_DEVICE_LOST') {
+      this.o.log.error(`${key}: ${e.message}; reopening it (retried after 1, 2, 4, 8 s, then every 10 s)`);
+      return;
+    }
     this.o.log.error(`write failure on ${key}: ${e.message}`);
   }
 
@@ -201,14 +248,17 @@ export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
   }
 
   private feed(event: MembershipEvent): void {
-    const step = this.machine.handle(event);
+    this.apply(this.machine.handle(event), event.now);
+  }
+
+  private apply(step: Step, now: number): void {
     this.machineDeadline = step.nextDeadline;
     for (const a of step.actions) {
       if (this.stopped) break;
-      this.carryOut(a, event.now);
+      this.carryOut(a, now);
     }
     if (!this.stopped) {
-      this.rexmitTick(event.now);
+      this.rexmitTick(now);
       this.arm();
     }
   }
@@ -239,7 +289,7 @@ export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
 
   private send(m: HaMessage): void {
     const out = this.stamper.stamp(m);
-    sendOnAll(this.o.media, out.bytes, (medium, e) => this.o.log.error(`cannot send on ${medium.kind} ${medium.name}: ${(e as Error).message}`));
+    sendOnAll(this.mediaNow, out.bytes, (medium, e) => this.o.log.error(`cannot send on ${medium.kind} ${medium.name}: ${(e as Error).message}`));
     this.sent++;
     if (out.seq !== undefined) this.historyActions(this.history.record(out.seq, out.bytes, this.liveNormalNodes().length));
   }
@@ -253,7 +303,7 @@ export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
 
   private historyActions(actions: readonly HistoryAction[]): void {
     for (const a of actions) {
-      if (a.kind === 'resend') sendOnAll(this.o.media, a.packet, () => {});
+      if (a.kind === 'resend') sendOnAll(this.mediaNow, a.packet, () => {});
       else if (a.kind === 'send') this.send(a.message);
       else if (a.level === 'ERROR') this.o.log.error(a.text);
       else this.o.log.warn(a.text);

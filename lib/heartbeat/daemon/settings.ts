@@ -41,7 +41,8 @@ export function linkName(spec: MediumSpec): string {
   return spec.kind === 'serial' ? spec.device : spec.interface;
 }
 
-export function mediumSpecs(hacf: HaCf): MediumSpec[] {
+/** `file` names ha.cf in the refusal (FILE:LINE: ...). */
+export function mediumSpecs(hacf: HaCf, file = 'ha.cf'): MediumSpec[] {
   return hacf.media.map((m): MediumSpec => {
     switch (m.type) {
       case 'ucast':
@@ -53,13 +54,13 @@ export function mediumSpecs(hacf: HaCf): MediumSpec[] {
       case 'serial':
         return { kind: 'serial', device: m.device };
       default:
-        throw new DaemonError(DaemonErrorCode.Unsupported, `ha.cf line ${m.line}: ${m.type} is not supported by this heartbeat (IPv4 media and serial only)`);
+        throw new DaemonError(DaemonErrorCode.Unsupported, `${file}:${m.line}: ${m.type} is not supported by this heartbeat (IPv4 media and serial only)`);
     }
   });
 }
 
-export function daemonSettings(hacf: HaCf, authkeys: Authkeys, localNode: string): DaemonSettings {
-  const media = mediumSpecs(hacf);
+export function daemonSettings(hacf: HaCf, authkeys: Authkeys, localNode: string, haCfFile = 'ha.cf'): DaemonSettings {
+  const media = mediumSpecs(hacf, haCfFile);
   // Several ucast lines on one device are one link, as in the original.
   const links = [...new Set(media.map(linkName))];
   const ignored: string[] = [];

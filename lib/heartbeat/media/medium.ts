@@ -48,6 +48,8 @@ export interface MediumEvents {
   fault: [error: MediaError];
   /** The medium was closed (by close(), or because its device went away). */
   closed: [];
+  /** A lost device was opened again (serial with `reopen`), after `attempts` tries. */
+  restored: [attempts: number];
 }
 
 export interface Medium {

@@ -19,6 +19,8 @@ export interface MediaSettings {
   readonly baud?: number;
   /** The active authkeys key, for re-signing serial frames. */
   readonly key?: AuthKey;
+  /** Serial: reopen a lost device (see SerialOptions.reopen). */
+  readonly serialReopen?: { readonly firstMs?: number; readonly maxMs?: number };
 }
 
 export function openMedium(spec: MediumSpec, settings: MediaSettings = {}): Promise<Medium> {
@@ -30,7 +32,7 @@ export function openMedium(spec: MediumSpec, settings: MediaSettings = {}): Prom
     case 'mcast':
       return openMcast(spec);
     case 'serial':
-      return openSerial({ device: spec.device, baud: settings.baud, key: settings.key });
+      return openSerial({ device: spec.device, baud: settings.baud, key: settings.key, ...(settings.serialReopen !== undefined ? { reopen: settings.serialReopen } : {}) });
   }
 }
 

@@ -33,22 +33,52 @@ export interface SerialOptions {
   readonly maxPacketBytes?: number;
   /** Output backlog before new packets are dropped. */
   readonly maxBacklogBytes?: number;
+  /**
+   * Reopen a lost device (cable pulled, socat pty pair gone): first try after
+   * `firstMs`, then at doubling intervals up to `maxMs`, for as long as the
+   * medium is open. Off by default (a lost device stays lost).
+   */
+  readonly reopen?: { readonly firstMs?: number; readonly maxMs?: number };
 }
+
+/** Reopen schedule of a lost serial device: 1 s, 2 s, 4 s, 8 s, then every 10 s. */
+export const SERIAL_REOPEN_FIRST_MS = 1000;
+export const SERIAL_REOPEN_MAX_MS = 10_000;
 
 export class SerialMedium extends MediumBase {
   readonly kind = 'serial' as const;
   readonly baud: number;
-  readonly #key: AuthKey | undefined;
-  readonly #reader: ClassicFrameReader;
+  #key: AuthKey | undefined;
+  #reader: ClassicFrameReader;
   #stream: tty.ReadStream | undefined;
   #writer: PacedWriter | undefined;
   #lost = false;
+  readonly #maxBacklog: number;
+  readonly #reopen: { firstMs: number; maxMs: number } | undefined;
+  #reopenTimer: NodeJS.Timeout | undefined;
+  /** Reopen attempts since the device was lost (0 while it works). */
+  reopenAttempts = 0;
 
   private constructor(opts: SerialOptions, baud: number, maxPacketBytes: number) {
     super(opts.device, maxPacketBytes);
     this.baud = baud;
     this.#key = opts.key;
     this.#reader = new ClassicFrameReader(maxPacketBytes);
+    this.#maxBacklog = opts.maxBacklogBytes ?? MAX_SERIAL_BACKLOG_BYTES;
+    if (opts.reopen !== undefined) {
+      const firstMs = opts.reopen.firstMs ?? SERIAL_REOPEN_FIRST_MS;
+      this.#reopen = { firstMs, maxMs: Math.max(firstMs, opts.reopen.maxMs ?? SERIAL_REOPEN_MAX_MS) };
+    }
+  }
+
+  /** authkeys re-read: frames are re-signed with the new active key from now on. */
+  setKey(key: AuthKey | undefined): void {
+    this.#key = key;
+  }
+
+  /** True while the device is gone (waiting to be reopened). */
+  get lost(): boolean {
+    return this.#lost;
   }
 
   static async open(opts: SerialOptions): Promise<SerialMedium> {
@@ -58,7 +88,7 @@ export class SerialMedium extends MediumBase {
     const m = new SerialMedium(opts, baud, max);
     try {
       await configureTty(device, baud);
-      m.#attach(await openTty(device), opts.maxBacklogBytes ?? MAX_SERIAL_BACKLOG_BYTES);
+      m.#attach(await openTty(device), m.#maxBacklog);
     } catch (e) {
       await m.close();
       throw e;
@@ -79,9 +109,16 @@ export class SerialMedium extends MediumBase {
       this.baud,
       maxBacklog,
     );
-    stream.on('data', (chunk: Buffer) => this.#received(chunk));
-    stream.on('error', (e) => this.#deviceLost(e));
-    stream.on('end', () => this.#deviceLost(new Error('end of input')));
+    // A destroyed earlier stream may still report; only the current one counts.
+    stream.on('data', (chunk: Buffer) => {
+      if (this.#stream === stream) this.#received(chunk);
+    });
+    stream.on('error', (e) => {
+      if (this.#stream === stream) this.#deviceLost(e);
+    });
+    stream.on('end', () => {
+      if (this.#stream === stream) this.#deviceLost(new Error('end of input'));
+    });
   }
 
   #received(chunk: Buffer): void {
@@ -95,7 +132,41 @@ export class SerialMedium extends MediumBase {
     if (this.#lost || this.closed) return;
     this.#lost = true;
     this.#writer?.stop();
+    // Let go of the tty at once: a pty's other side is freed only when no one holds it.
+    const stream = this.#stream;
+    this.#stream = undefined;
+    stream?.destroy();
     this.fault(new MediaError(MediaErrorCode.DeviceLost, `serial device lost: ${e.message}`, { medium: this.name, cause: e }));
+    if (this.#reopen !== undefined) this.#scheduleReopen(this.#reopen.firstMs);
+  }
+
+  #scheduleReopen(delayMs: number): void {
+    if (this.closed) return;
+    this.#reopenTimer = setTimeout(() => void this.#tryReopen(delayMs), delayMs);
+  }
+
+  async #tryReopen(lastDelayMs: number): Promise<void> {
+    this.#reopenTimer = undefined;
+    if (this.closed || !this.#lost) return;
+    this.reopenAttempts++;
+    let fd: number;
+    try {
+      await configureTty(this.name, this.baud);
+      fd = await openTty(this.name);
+    } catch {
+      this.#scheduleReopen(Math.min(lastDelayMs * 2, this.#reopen!.maxMs));
+      return;
+    }
+    if (this.closed) {
+      fs.closeSync(fd);
+      return;
+    }
+    this.#reader = new ClassicFrameReader(this.maxPacketBytes);
+    this.#attach(fd, this.#maxBacklog);
+    this.#lost = false;
+    const attempts = this.reopenAttempts;
+    this.reopenAttempts = 0;
+    this.emit('restored', attempts);
   }
 
   send(packet: Uint8Array): void {
@@ -117,6 +188,8 @@ export class SerialMedium extends MediumBase {
   }
 
   protected async release(): Promise<void> {
+    if (this.#reopenTimer !== undefined) clearTimeout(this.#reopenTimer);
+    this.#reopenTimer = undefined;
     this.#writer?.stop();
     const stream = this.#stream;
     this.#stream = undefined;

@@ -9,8 +9,9 @@
  * liveness from any packet on that link, and every deadline is exact to the ms
  * instead of being polled every 250 ms.
  */
+import { HbError } from '../../shared/errors.js';
 import * as L from './log-lines.js';
-import { buildNodeTable, viewOf, type NodeState } from './node-table.js';
+import { buildNodeTable, newNode, viewOf, type NodeState } from './node-table.js';
 import type { GenerationNews, SequenceVerdict } from './sequence.js';
 import {
   MAX_TIME_MS,
@@ -43,8 +44,8 @@ const isStatusType = (t: string): boolean => t === 'status' || t === 'NS_st';
 const isPositiveMs = (v: number | undefined): v is number => v !== undefined && Number.isSafeInteger(v) && v > 0;
 
 export class MembershipMachine {
-  private readonly config: MembershipConfig;
-  private readonly nodes: NodeState[];
+  private config: MembershipConfig;
+  private nodes: NodeState[];
   private readonly byName = new Map<string, NodeState>();
   private readonly local: NodeState;
   private readonly counts: MembershipCounters = {
@@ -106,6 +107,52 @@ export class MembershipMachine {
       }
       if (this.phase !== 'idle') this.settle(now);
     }
+    return { actions: this.out, nextDeadline: this.nextDeadline() };
+  }
+
+  /**
+   * ha.cf re-read (SIGHUP): new timings, media (links) and normal nodes take
+   * effect at `now` in the running machine; generation, sequence numbers and
+   * the state of every kept node and link go on. A status with the new `dt`
+   * goes out at once and the keepalive grid restarts from `now`. A node added
+   * is `init` with its death clock started now; a removed one is forgotten.
+   * Ping nodes are kept as they are. Throws HbError `MEMBERSHIP_CONFIG` for a
+   * config it cannot run (nothing is changed then).
+   */
+  reconfigure(now: number, config: MembershipConfig): Step {
+    checkMembershipConfig(config);
+    if (config.localNode !== this.config.localNode) throw new HbError('MEMBERSHIP_CONFIG', 'the local node name cannot change on reload');
+    this.out = [];
+    const t = this.clock(now);
+    const oldDeadtime = this.config.deadtimeMs;
+    this.config = config;
+    const kept: NodeState[] = [];
+    for (const name of config.nodes) {
+      const wanted = config.linksByNode?.[name] ?? config.media;
+      let n = this.byName.get(name);
+      if (n === undefined || n.kind !== 'normal') {
+        n = newNode(name, 'normal', false, config.deadtimeMs, wanted);
+        n.lastStatusAt = t;
+        for (const l of n.links) l.lastHeard = t;
+        this.byName.set(name, n);
+      } else {
+        // Never heard: judged by our deadtime, which just changed.
+        if (!n.isLocal && n.deadtimeMs === oldDeadtime && n.status === 'init') n.deadtimeMs = config.deadtimeMs;
+        const byLink = new Map(n.links.map((l) => [l.name, l]));
+        const links = wanted.map((l) => byLink.get(l) ?? { name: l, status: 'dead' as const, lastHeard: t });
+        n.links.splice(0, n.links.length, ...links);
+      }
+      kept.push(n);
+    }
+    const others = this.nodes.filter((n) => n.kind !== 'normal');
+    for (const n of this.nodes) if (n.kind === 'normal' && !config.nodes.includes(n.name)) this.byName.delete(n.name);
+    this.nodes = [...kept, ...others];
+    if (this.phase === 'running') {
+      this.advertisedDeadtimeMs = config.deadtimeMs + (this.bonusEndsAt !== undefined ? STARTUP_DEADTIME_BONUS_MS : 0);
+      this.sendStatus(t);
+      this.nextKeepaliveAt = t + config.keepaliveMs;
+      this.settle(t);
+    } else if (this.phase === 'idle') this.advertisedDeadtimeMs = config.deadtimeMs;
     return { actions: this.out, nextDeadline: this.nextDeadline() };
   }
 

@@ -33,7 +33,7 @@ export interface NodeState {
   readonly links: LinkState[];
 }
 
-function newNode(name: string, kind: NodeKind, isLocal: boolean, deadtimeMs: number, links: readonly string[]): NodeState {
+export function newNode(name: string, kind: NodeKind, isLocal: boolean, deadtimeMs: number, links: readonly string[]): NodeState {
   return {
     name,
     kind,

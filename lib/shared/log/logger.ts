@@ -60,18 +60,30 @@ function writeRecord(dest: Destination, redactor: Redactor, chunk: string): void
  */
 export class Logger {
   /** pino's per-level methods; typed by hand since all our levels are custom ones. */
-  private readonly emit: Readonly<Record<Priority, pino.LogFn>>;
+  private emit: Readonly<Record<Priority, pino.LogFn>>;
   private level: number;
   private readonly muted = new Set<string>();
+  private readonly clock: Clock;
+  private readonly pid: number;
   readonly redactor: Redactor;
-  readonly destinations: readonly Destination[];
+  private dests: readonly Destination[];
 
   constructor(opts: LoggerOptions) {
-    const clock = opts.clock ?? systemClock;
+    this.clock = opts.clock ?? systemClock;
+    this.pid = opts.pid ?? process.pid;
     this.redactor = opts.redactor ?? new Redactor();
-    this.destinations = opts.destinations;
+    this.dests = opts.destinations;
     this.level = opts.debugLevel ?? 0;
-    const streams = opts.destinations.map((d) => ({
+    this.emit = this.build(opts.destinations);
+  }
+
+  get destinations(): readonly Destination[] {
+    return this.dests;
+  }
+
+  private build(destinations: readonly Destination[]): Readonly<Record<Priority, pino.LogFn>> {
+    const clock = this.clock;
+    const streams = destinations.map((d) => ({
       level: d.minPriority,
       stream: formattingStream(d, this.redactor, this.muted),
     }));
@@ -81,12 +93,24 @@ export class Logger {
         customLevels: PINO_LEVELS,
         useOnlyCustomLevels: true,
         level: 'debug',
-        base: { pid: opts.pid ?? process.pid },
+        base: { pid: this.pid },
         timestamp: () => `,"time":${clock()}`,
       },
       createPino.multistream(streams, { levels: PINO_LEVELS, dedupe: false }),
     );
-    this.emit = logger as unknown as Record<Priority, pino.LogFn>;
+    return logger as unknown as Record<Priority, pino.LogFn>;
+  }
+
+  /**
+   * New destinations (ha.cf logfile / debugfile / logfacility changed on
+   * SIGHUP): lines from now on go to them; the old sinks are closed.
+   * Muted names stay muted.
+   */
+  async replaceDestinations(destinations: readonly Destination[]): Promise<void> {
+    const old = this.dests;
+    this.emit = this.build(destinations);
+    this.dests = destinations;
+    await Promise.all(old.map((d) => d.sink.close().catch(() => {})));
   }
 
   emerg(msg: string): void {
@@ -141,10 +165,10 @@ export class Logger {
 
   /** Reopens every file (SIGHUP after logrotate). */
   reopen(): void {
-    for (const d of this.destinations) d.sink.reopen();
+    for (const d of this.dests) d.sink.reopen();
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.destinations.map((d) => d.sink.close()));
+    await Promise.all(this.dests.map((d) => d.sink.close()));
   }
 }
