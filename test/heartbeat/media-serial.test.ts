@@ -210,4 +210,54 @@ describe('serial over a socat pty pair', () => {
     here.send(status('alpha', 'into the void')); // counted, never thrown
     expect(here.stats.sendErrors).toBe(1);
   });
+  itWithTools(TOOLS, 'with reopen, a lost device is opened again once the cable is back (bounded retry); frames flow again', async () => {
+    const d = path.join(dir, 'replug');
+    mkdirSync(d);
+    const first = await Cable.plug(d);
+    cables.push(first);
+    const a = await open(first.a, { reopen: { firstMs: 50, maxMs: 200 } });
+    const b = await open(first.b);
+    const before = nextPacket(b);
+    a.send(status('alpha', 'before'));
+    expect(decodeAuthenticPacket((await before)[0], [key]).message.get('info')).toBe('before');
+
+    const fault = new Promise<string>((resolve) => a.once('fault', (e) => resolve(e.code)));
+    await first.unplug();
+    expect(await Promise.race([fault, new Promise((r) => setTimeout(() => r('no fault'), DEFAULT_WAIT_MS))])).toBe('MEDIA_DEVICE_LOST');
+    expect(a.lost).toBe(true);
+    a.send(status('alpha', 'into the void')); // counted while lost, never thrown
+    expect(a.stats.sendErrors).toBe(1);
+    // The device stays missing for a while: attempts fail and are retried.
+    const deadline = Date.now() + DEFAULT_WAIT_MS;
+    while (a.reopenAttempts < 2) {
+      if (Date.now() > deadline) throw new Error('no reopen attempts');
+      await new Promise((r) => setTimeout(r, 20)); // poll interval of a bounded condition wait
+    }
+    const restored = new Promise<number>((resolve) => a.once('restored', resolve));
+    const second = await Cable.plug(d);
+    cables.push(second);
+    const attempts = await Promise.race([restored, new Promise<number>((r) => setTimeout(() => r(-1), DEFAULT_WAIT_MS))]);
+    expect(attempts).toBeGreaterThanOrEqual(3);
+    expect(a.lost).toBe(false);
+    expect(a.reopenAttempts).toBe(0);
+    const b2 = await open(second.b);
+    const after = nextPacket(b2);
+    a.send(status('alpha', 'after'));
+    expect(decodeAuthenticPacket((await after)[0], [key]).message.get('info')).toBe('after');
+    const back = nextPacket(a);
+    b2.send(status('beta', 'back'));
+    expect(decodeAuthenticPacket((await back)[0], [key]).message.get('info')).toBe('back');
+  });
+
+  itWithTools(TOOLS, 'closing a medium that waits to reopen its lost device stops the retries', async () => {
+    const cable = await plug();
+    const a = await open(cable.a, { reopen: { firstMs: 30, maxMs: 30 } });
+    const fault = new Promise<string>((resolve) => a.once('fault', (e) => resolve(e.code)));
+    await cable.unplug();
+    expect(await fault).toBe('MEDIA_DEVICE_LOST');
+    await a.close();
+    const n = a.reopenAttempts;
+    await new Promise((r) => setTimeout(r, 120)); // 4 retry periods: none may run after close
+    expect(a.reopenAttempts).toBe(n);
+  });
 });

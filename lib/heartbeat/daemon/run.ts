@@ -295,6 +295,11 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
   unwire();
   const held = runtime.badPackets.total;
   if (held > 0) log.info(`${held} bad packet(s) dropped since start`);
+  const k = runtime.machine.counters();
+  if (k.replayedGeneration + k.staleAfterDeath + k.oldDuplicate > 0) {
+    // Replays (captured packets sent again) change nothing; this is where they show.
+    log.info(`sequence rules dropped since start: ${k.replayedGeneration} of an old generation, ${k.staleAfterDeath} stale after death, ${k.oldDuplicate} old duplicate(s)`);
+  }
   await api?.close();
   await Promise.all(runtime.media.map((m) => m.close().catch(() => {})));
   log.info(`${o.localNode} Heartbeat shutdown complete.`);

@@ -211,7 +211,8 @@ export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
     if (last !== undefined && t - last < 10_000) return;
     this.lastFaultLogAt.set(key, t);
     if ((e as { code?: string }).code === 'MEDIA_DEVICE_LOST') {
-      this.o.log.error(`${key}: ${e.message}; reopening it (retried after 1, 2, 4, 8 s, then every 10 s)`);
+      const text = e.message.startsWith(`${m.name}: `) ? e.message.slice(m.name.length + 2) : e.message;
+      this.o.log.error(`${key}: ${text}; reopening it (retried after 1, 2, 4, 8 s, then every 10 s)`);
       return;
     }
     this.o.log.error(`write failure on ${key}: ${e.message}`);
