@@ -215,6 +215,8 @@ export class DaemonResources {
   }
 
   private logLine(level: LogLevel, text: string): void {
+    // The membership logs the peer's shutdown notice already (one line, as the original).
+    if (text === `Received shutdown notice from '${this.peer}'.`) return;
     switch (level) {
       case 'CRIT':
         return this.log.crit(text);
