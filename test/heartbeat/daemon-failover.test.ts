@@ -257,6 +257,13 @@ describe.concurrent('failover of IPaddr + Filesystem (shared loop disk) + an LSB
       const last = samples.at(-1)!;
       expect(last.node1).toEqual({ vip: true, mounted: true });
       expect(last.node2).toEqual({ vip: false, mounted: false });
+      // A heal settled by the resource managers, not the original's restart of both nodes (heartbeat-live.md §3.7).
+      for (const [n, peer] of [['node1', 'node2'], ['node2', 'node1']] as const) {
+        const after = f.c.log(n).slice(n === 'node1' ? n1log : 0);
+        expect(after).toContain(`CRIT: Cluster node ${peer} returning after partition.`);
+        expect(after).not.toContain('Heartbeat restart triggered.');
+        expect(after).not.toContain('Giving up all HA resources.');
+      }
       // node1 never stopped its copy; node2 stopped its copy once.
       expect(f.serviceCalls('node1').slice(n1).filter((x) => x.op === 'stop')).toEqual([]);
       expect(f.serviceCalls('node2').slice(n2).filter((x) => x.op === 'stop')).toHaveLength(1);
