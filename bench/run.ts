@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchCpu, benchDetection, printCpu, printDetection, type CpuFigures, type DaemonBenchConfig } from './daemon.js';
 import { ORIGINAL, sharedDir } from './hbnet.js';
+import { benchStandby, benchTakeover, printStandby, printTakeover, type ResourceBenchConfig } from './resources.js';
 import { benchStartup } from './startup.js';
 
 // dist/bench/run.js -> repository root
@@ -71,10 +72,28 @@ async function runDaemonBenches(which: Set<string>): Promise<void> {
     }
     printCpu(figs, noOriginal);
   }
+  if (which.has('takeover') || which.has('standby')) {
+    const trials = envInt('BENCH_TRIALS', 5);
+    // Ours: bin/hb_standby once it exists, else the same message through the API as a named client.
+    const ourStandby = existsSync(path.join(repoRoot, 'bin/hb_standby'))
+      ? [path.join(repoRoot, 'bin/hb_standby')]
+      : [process.execPath, path.join(repoRoot, 'dist/bench/api-send.js'), '$NODE', 't=ask_resources', 'rsc_hold=all', 'info=me'];
+    const rcfg: ResourceBenchConfig = { ...cfg, standby: { ours: ourStandby, original: ['/usr/share/heartbeat/hb_standby'] } };
+    if (which.has('takeover')) {
+      const ours = await benchTakeover(rcfg, 'ours', trials, 90_000);
+      const original = noOriginal ?? (await benchTakeover(rcfg, 'original', trials, 150_000));
+      printTakeover(ours, original);
+    }
+    if (which.has('standby')) {
+      const ours = await benchStandby(rcfg, 'ours', trials, 90_000);
+      const original = noOriginal ?? (await benchStandby(rcfg, 'original', trials, 150_000));
+      printStandby(ours, original);
+    }
+  }
 }
 
-// BENCH_ONLY=startup,detection,cpu (or --only=...) runs a subset; default all.
-const ALL = ['startup', 'detection', 'cpu'];
+// BENCH_ONLY=startup,detection,cpu,takeover,standby (or --only=...) runs a subset; default all.
+const ALL = ['startup', 'detection', 'cpu', 'takeover', 'standby'];
 const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? process.env.BENCH_ONLY ?? '';
 const which = new Set(onlyArg.trim() ? onlyArg.split(',').map((s) => s.trim()).filter(Boolean) : ALL);
 const unknown = [...which].filter((w) => !ALL.includes(w));
@@ -83,4 +102,4 @@ if (unknown.length) {
   process.exit(2);
 }
 if (which.has('startup')) printStartup();
-if (which.has('detection') || which.has('cpu')) await runDaemonBenches(which);
+if (['detection', 'cpu', 'takeover', 'standby'].some((w) => which.has(w))) await runDaemonBenches(which);
