@@ -26,6 +26,12 @@ export const ALIASES: Readonly<Record<string, string>> = { udp: 'bcast', crm: 'p
 /** A directive used more than once is an error in the original (set once, or "multiply specified"). */
 export const ONCE_ONLY = new Set(['watchdog', 'baud', 'pacemaker']);
 
+/**
+ * Where distributions installed the original's ipfail. heartbeat-ts ships its
+ * own ipfail (bin/ipfail) and runs it for a `respawn` line naming any of these.
+ */
+export const IPFAIL_PATHS: readonly string[] = ['/usr/lib/heartbeat/ipfail', '/usr/libexec/heartbeat/ipfail', '/usr/lib64/heartbeat/ipfail'];
+
 /** `apiauth` entries the original adds for clients the file does not mention. */
 export const DEFAULT_APIAUTH: readonly { client: string; uids: string[]; gids: string[] }[] = [
   { client: 'ipfail', uids: ['hacluster'], gids: [] },

@@ -10,7 +10,7 @@ import { decodeConfigBytes } from '../../shared/text.js';
 import { EXIT_NOT_CONFIGURED, type Collected, type ParseResult } from './result.js';
 import { Builder } from './builder.js';
 import {
-  ALIASES, ALL_DIRECTIVES, DEFAULT_BAUD, DEFAULT_PORT, ONCE_ONLY, PACEMAKER_APIAUTH, PACEMAKER_CHILDREN, WHOLE_LINE_DIRECTIVES,
+  ALIASES, ALL_DIRECTIVES, DEFAULT_BAUD, DEFAULT_PORT, IPFAIL_PATHS, ONCE_ONLY, PACEMAKER_APIAUTH, PACEMAKER_CHILDREN, WHOLE_LINE_DIRECTIVES,
 } from './directives.js';
 import { finishHaCf } from './finish.js';
 import { cleanLines, type Line } from './lines.js';
@@ -436,7 +436,8 @@ export function collectHaCf(input: Uint8Array | string, file: string, opts: HaCf
         if ('error' in r) return err(l.line, r.error.code, r.error.message, r.error.token);
         const { user, command, path } = r.value;
         b.respawn.push({ line: l.line, user, command, path, failfast: d === 'failfast', implicit: false });
-        if (opts.fs) {
+        // Our own ipfail stands in for the original's (see IPFAIL_PATHS): no need for the file.
+        if (opts.fs && !IPFAIL_PATHS.includes(path)) {
           const st = opts.fs.stat(path);
           if (!st) warn(l.line, 'HACF_CLIENT_MISSING', `client child command [${path}] does not exist on this machine`, path);
           else if ((st.mode & 0o111) === 0) warn(l.line, 'HACF_CLIENT_MISSING', `client child command [${path}] is not executable`, path);

@@ -139,6 +139,23 @@ export class ApiServer {
     return true;
   }
 
+  /**
+   * Hands a cluster event without `to_id` (a node or link status change, a
+   * resource message) to every named client (ipfail), as the original's
+   * default message filter does. Casual clients (cl_status) only ask and
+   * read their replies, so they are left out.
+   */
+  broadcast(m: HaMessage): void {
+    for (const c of this.connections) if (c.session.client !== undefined && !c.session.client.casual) this.write(c, [m]);
+  }
+
+  /** The ids of the named clients signed on now (`clientstatus` online). */
+  namedClients(): string[] {
+    const out: string[] = [];
+    for (const c of this.connections) if (c.session.client !== undefined && !c.session.client.casual) out.push(c.session.client.clientId);
+    return out;
+  }
+
   /** Stops accepting, drops every client and removes the socket file. */
   async close(): Promise<void> {
     for (const c of this.connections) c.socket.destroy();

@@ -54,7 +54,7 @@ export function resourceMessageFields(m: HaMessage): Record<string, string> {
 }
 
 /** Our bin directory (cl_status and the other helpers for scripts), when we run from bin/heartbeat. */
-function binDir(): string | undefined {
+export function binDir(): string | undefined {
   const entry = process.argv[1];
   if (entry === undefined) return undefined;
   try {

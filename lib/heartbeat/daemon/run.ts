@@ -27,7 +27,8 @@ import { HaMessage } from '../wire/index.js';
 import { membershipClusterView } from './cluster-view.js';
 import { loadOrCreateUuid, raiseGeneration } from './generation.js';
 import type { DaemonPaths } from './paths.js';
-import { DaemonResources } from './resources.js';
+import { Companions } from './companions.js';
+import { DaemonResources, binDir } from './resources.js';
 import { HeartbeatRuntime } from './runtime.js';
 import { Reloader } from './reload.js';
 import { daemonSettings, type DaemonSettings } from './settings.js';
@@ -183,6 +184,9 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
           debugLevel: hacf.debug + o.debugIncrement,
         })
       : undefined;
+  // Ping probes, respawn clients, and the cluster events ipfail hears (companions.ts).
+  const bin = binDir();
+  const companions = new Companions({ hacf, paths: o.paths, runtime, log, debugLevel: hacf.debug + o.debugIncrement, api: () => api, ...(bin !== undefined ? { binDir: bin } : {}) });
   const makeView = (h: HaCf, text: string, debugLevel: number): ClusterView =>
     membershipClusterView(o.localNode, h, runtime.machine, text, debugLevel, resources !== undefined ? () => resources.rscstatus() : undefined);
   let currentView = makeView(hacf, haCfText, hacf.debug + o.debugIncrement);
@@ -229,8 +233,13 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
     stopping = true;
     log.info('Heartbeat shutdown in progress. (' + process.pid + ')');
     // The groups are released first; the membership's shutdone follows (the peer then takes over without STONITH).
-    if (resources !== undefined) resources.shutdown(() => runtime.shutdown());
-    else runtime.shutdown();
+    // Then the client children stop, last one first, while the membership beats its last 2 s.
+    const then = (): void => {
+      runtime.shutdown();
+      void companions.stopClients();
+    };
+    if (resources !== undefined) resources.shutdown(then);
+    else then();
   };
   // "No local heartbeat. Forcing restart." (logged by the membership): as the
   // original, give everything up, stop, and start again with a new generation.
@@ -287,12 +296,14 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
   });
 
   runtime.start();
+  companions.start();
   channel?.ready();
   log.setEnabled('stderr', o.foreground);
 
   await done;
   finished = true;
   unwire();
+  await companions.close();
   const held = runtime.badPackets.total;
   if (held > 0) log.info(`${held} bad packet(s) dropped since start`);
   const k = runtime.machine.counters();

@@ -192,6 +192,16 @@ export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
     return this.keys.map((k) => [k.index, k.method, String(k.key ?? '')]);
   }
 
+  /**
+   * An echo reply from a ping node (lib/heartbeat/ping): to the membership it
+   * is that node's `t=NS_st st=ping` heartbeat on its one link, as the
+   * original's ping plugin hands the reply up.
+   */
+  pingReply(node: string): void {
+    if (this.stopped) return;
+    this.feed({ kind: 'packet', now: this.now(), packet: { from: node, link: node, type: 'NS_st', status: 'ping', toUs: true } });
+  }
+
   /** Sends a message from the layers above (API clients) to the cluster. */
   sendMessage(m: HaMessage): void {
     try {

@@ -64,12 +64,13 @@ export function daemonSettings(hacf: HaCf, authkeys: Authkeys, localNode: string
   // Several ucast lines on one device are one link, as in the original.
   const links = [...new Set(media.map(linkName))];
   const ignored: string[] = [];
-  if (hacf.pingNodes.length > 0) ignored.push('ping / ping_group nodes are not supported; ignored');
   const { keys, activeKey } = wireKeys(authkeys);
   return {
     membership: {
       localNode,
       nodes: hacf.nodes,
+      // ping / ping6 / ping_group pseudo-nodes: their heartbeats are echo replies (lib/heartbeat/ping).
+      pingNodes: hacf.pingNodes.map((p) => p.name),
       media: links,
       keepaliveMs: hacf.timings.keepaliveMs,
       warntimeMs: hacf.timings.warntimeMs,
@@ -82,7 +83,8 @@ export function daemonSettings(hacf: HaCf, authkeys: Authkeys, localNode: string
     baud: hacf.baud,
     keys,
     activeKey,
-    ttl: hacf.hopfudge + hacf.nodes.length,
+    // The original's node count includes ping nodes.
+    ttl: hacf.hopfudge + hacf.nodes.length + hacf.pingNodes.length,
     maxRexmitDelayMs: hacf.maxRexmitDelayMs,
     innerAuth: hacf.msgfmt !== 'netstring',
     ignored,

@@ -1,0 +1,131 @@
+/**
+ * Ping nodes, respawn and ipfail in an hbnet cluster of our daemons (root,
+ * namespaces). The ping node is an address on hbnet's switch bridge, reached
+ * by both nodes; node1 "loses" it through a blackhole route in its own
+ * namespace, so node2 still sees it. ipfail runs as the original config runs
+ * it: `respawn hacluster /usr/lib/heartbeat/ipfail` (our bin/ipfail stands in).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, afterEach, describe, expect } from 'vitest';
+import { execFileSync, itWithTools } from '../helpers/env.js';
+import { DEADTIME_MS, HBNET_TOOLS, HbCluster } from './daemon-harness.js';
+
+const PING_NODE = '10.77.0.254';
+const STARTUP_MS = 20_000;
+const clusters: HbCluster[] = [];
+const downAll = (): void => {
+  for (const c of clusters.splice(0)) c.down();
+};
+
+interface DummyCall {
+  readonly at: number;
+  readonly op: string;
+}
+
+/** hbnet's hbdummy log of a node: `<epoch.ms> <node> <name> <op> rc=<rc> state=<before>`. */
+function dummyCalls(c: HbCluster, node: string): DummyCall[] {
+  const f = path.join(c.state, 'nodes', node, 'log/hbdummy.log');
+  if (!existsSync(f)) return [];
+  return readFileSync(f, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const [at, , , op] = l.split(' ');
+      return { at: Math.round(Number(at) * 1000), op: op! };
+    });
+}
+
+async function waitForCall(c: HbCluster, node: string, op: string, timeoutMs: number, from = 0): Promise<DummyCall> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = dummyCalls(c, node)
+      .slice(from)
+      .find((x) => x.op === op);
+    if (hit !== undefined) return hit;
+    if (Date.now() > deadline) throw new Error(`${node}: no hbdummy ${op} after ${timeoutMs} ms\n${c.log(node)}\n--- daemon.out:\n${c.daemonOut(node)}`);
+    await new Promise((r) => setTimeout(r, 20)); // poll interval of a bounded condition wait
+  }
+}
+
+const running = (c: HbCluster, node: string): boolean => existsSync(path.join(c.state, 'nodes', node, 'run/hbdummy/svc1'));
+
+/**
+ * Two nodes with a ping node on the switch. ipfail runs as hacluster and
+ * cannot append to the root-owned ha-log the daemon creates; the test
+ * creates the log files first, writable for all, so ipfail's lines land there too.
+ */
+function ipfailCluster(autoFailback: 'on' | 'off'): HbCluster {
+  const c = new HbCluster({
+    HBNET_MEDIA: 'ucast',
+    HBNET_AUTO_FAILBACK: autoFailback,
+    HBNET_HARESOURCES: 'node1 hbdummy::svc1',
+    HBNET_HACF_EXTRA: `ping ${PING_NODE}\\nrespawn hacluster /usr/lib/heartbeat/ipfail`,
+  });
+  clusters.push(c);
+  c.hbnet(['up', 'node1', 'node2']);
+  execFileSync('ip', ['-n', `${c.env.HBNET_PREFIX}-sw`, 'addr', 'add', `${PING_NODE}/24`, 'dev', 'br0']);
+  for (const n of ['node1', 'node2']) {
+    for (const f of ['ha-log', 'ha-debug']) {
+      const p = path.join(c.state, 'nodes', n, 'log', f);
+      writeFileSync(p, '', { mode: 0o666 });
+      execFileSync('chmod', ['0666', p]);
+    }
+  }
+  return c;
+}
+
+describe('heartbeat daemon: ping nodes and ipfail', () => {
+  afterEach(downAll);
+  afterAll(downAll);
+
+  itWithTools([...HBNET_TOOLS, 'ping'], 'node1 loses the ping node, node2 still sees it: svc1 moves to node2; the ping node back: it returns (auto_failback on)', async () => {
+    const c = ipfailCluster('on');
+    await c.startOurs(['node1', 'node2']);
+    await waitForCall(c, 'node1', 'start', STARTUP_MS);
+    for (const n of ['node1', 'node2']) {
+      await c.waitForClStatus(n, ['nodestatus', PING_NODE], 'ping', STARTUP_MS);
+      await c.waitForClStatus(n, ['nodetype', PING_NODE], 'ping', 5000);
+    }
+    // The ipfail that signs on second hears the other's join and asks; the other answers "balanced".
+    await Promise.any(['node1', 'node2'].map((n) => c.waitForLog(n, /ipfail: \[\d+\]: info: Ping node count is balanced\./, STARTUP_MS)));
+    expect(c.exec('node1', [c.ourClStatus, 'listnodes']).stdout.split('\n')).toContain(PING_NODE);
+    expect(c.log('node1')).toContain(`info: Status update for node ${PING_NODE}: status ping`);
+    expect(c.log('node1')).toContain('info: Starting child client "/usr/lib/heartbeat/ipfail" (');
+    await c.waitForClStatus('node1', ['rscstatus'], 'local', 10_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'none', 10_000);
+
+    // node1 can no longer reach the ping node; node2 can.
+    const n1 = dummyCalls(c, 'node1').length;
+    const n2 = dummyCalls(c, 'node2').length;
+    const log1 = c.log('node1').length;
+    const cutAt = Date.now();
+    expect(c.exec('node1', ['ip', 'route', 'add', 'blackhole', `${PING_NODE}/32`]).status).toBe(0);
+    await c.waitForLog('node1', `WARN: node ${PING_NODE}: is dead`, DEADTIME_MS + 5000, log1);
+    await c.waitForLog('node1', 'info: Giving up because we were told that we have less ping nodes.', 10_000, log1);
+    const released = await waitForCall(c, 'node1', 'stop', 10_000, n1);
+    const taken = await waitForCall(c, 'node2', 'start', 10_000, n2);
+    expect(taken.at).toBeGreaterThanOrEqual(released.at);
+    // deadping (= deadtime) + 2 x keepalive + the standby hand-over.
+    expect(taken.at - cutAt).toBeLessThan(DEADTIME_MS + 5000);
+    expect(running(c, 'node2')).toBe(true);
+    expect(running(c, 'node1')).toBe(false);
+    expect(c.exec('node1', [c.ourClStatus, 'nodestatus', PING_NODE])).toEqual({ status: 1, stdout: 'dead\n' });
+    await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 10_000);
+    await c.waitForClStatus('node1', ['rscstatus'], 'none', 10_000);
+    // A ping node's death alone moves nothing: it was ipfail's standby request.
+    expect(c.log('node1').slice(log1)).toContain('info: node1 wants to go standby [all]');
+    expect(c.log('node2')).not.toContain(`Resources being acquired from ${PING_NODE}`);
+
+    // The ping node answers node1 again: counts are balanced, node2 gives node1's group back (auto_failback on).
+    const back1 = dummyCalls(c, 'node1').length;
+    const back2 = dummyCalls(c, 'node2').length;
+    expect(c.exec('node1', ['ip', 'route', 'del', 'blackhole', `${PING_NODE}/32`]).status).toBe(0);
+    await c.waitForClStatus('node1', ['nodestatus', PING_NODE], 'ping', 10_000);
+    const given = await waitForCall(c, 'node2', 'stop', 20_000, back2);
+    const returned = await waitForCall(c, 'node1', 'start', 20_000, back1);
+    expect(returned.at).toBeGreaterThanOrEqual(given.at);
+    await c.waitForClStatus('node1', ['rscstatus'], 'local', 10_000);
+    expect(c.log('node2')).toContain('info: Giving up foreign resources (auto_failback).');
+  }, 120_000);
+});
