@@ -75,8 +75,15 @@ export class ResourceMachine {
   private out: ResourceAction[] = [];
   /** What the scripts were last told: the truth about this node. */
   private readonly holding = new Map<string, Holding>();
-  /** What we mean to hold once the queue has run: what we advertise, as the original's bits. */
+  /** What we mean to hold once the queue has run (the groups). */
   private readonly intent = new Set<string>();
+  /**
+   * The class bits the original advertises (`rsc_hold`) and cl_status
+   * rscstatus reports: set when an acquisition of the class starts, whether or
+   * not the class has groups, cleared by a standby release or shutdown, never
+   * set in legacy mode (resources-spec §2.6).
+   */
+  private bits = { local: false, foreign: false };
   private readonly jobs: Job[] = [];
   private current: { id: number; op: GroupOp; job: Job } | undefined;
   private nextId = 1;
@@ -130,7 +137,7 @@ export class ResourceMachine {
   rscstatus(): RscStatus {
     if (this.phase === 'escalated') return 'transition';
     if (!this.isQuiet()) return 'transition';
-    if (this.nice && this.phase !== 'stable' && this.phase !== 'init') return 'transition';
+    if (this.nice && this.phase === 'starting') return 'transition';
     if (this.nice && this.peerAlive && !this.peerStable && !this.peerShutdone) return 'transition';
     return this.advertised();
   }
@@ -212,14 +219,14 @@ export class ResourceMachine {
   }
 
   private advertised(): RscSet {
-    let local = false;
-    let foreign = false;
-    for (const g of this.cfg.groups) {
-      if (!this.intent.has(g.key)) continue;
-      if (this.isLocal(g)) local = true;
-      else foreign = true;
-    }
-    return rscSetFromBits(local, foreign);
+    return rscSetFromBits(this.bits.local, this.bits.foreign);
+  }
+
+  /** Sets (nice mode only, as the original) or clears class bits. */
+  private setBits(cls: RscSet, on: boolean): void {
+    if (on && !this.nice) return;
+    if (hasLocal(cls)) this.bits.local = on;
+    if (hasForeign(cls)) this.bits.foreign = on;
   }
 
   private sendResources(isstable: boolean, info?: string): void {
@@ -279,6 +286,7 @@ export class ResourceMachine {
         break;
       case 'start-failed':
         // The runner already stopped the whole group; it is down and stays down (R1).
+        // The class stays advertised as held, as in the original (the bits do not follow script results).
         this.holding.delete(key);
         this.intent.delete(key);
         break;
@@ -332,17 +340,25 @@ export class ResourceMachine {
   private acquireLocalAtStart(reason: string): void {
     this.requestDeadline = undefined;
     const ours = this.groupsOf('local');
-    if (hasForeign(this.peerHolds) || ours.every((g) => this.intent.has(g.key))) {
+    // req_our_resources: nothing to do when the peer holds our class or we do already.
+    if (hasForeign(this.peerHolds) || this.bits.local) {
       this.log('info', LOG.localDoneNone);
       this.becomeStable(reason);
       return;
     }
     this.phase = 'stable';
+    this.setBits('local', true);
     this.enqueue(this.startOps(ours), () => {
-      this.log('info', LOG.localDone);
+      this.logLocalDone(ours);
       this.sendResources(true, 'req_our_resources()');
       this.announceInitial(reason);
     });
+  }
+
+  /** The end of req_our_resources: how many keys it found decides the line. */
+  private logLocalDone(ours: readonly ResourceGroup[]): void {
+    if (ours.length === 0) this.log('info', LOG.noLocal('/usr/share/heartbeat/ResourceManager listkeys ' + this.cfg.localNode));
+    else this.log('info', LOG.localDone);
   }
 
   private becomeStable(reason: string): void {
@@ -447,8 +463,9 @@ export class ResourceMachine {
       if (!this.intent.has(g.key)) this.log('info', LOG.takingOver(g.key));
       ops.push({ op: 'start', key: g.key });
     }
-    // "get them anyway": our own groups too.
+    // "get them anyway": our own groups too. The original marks both classes held as the takeover starts.
     ops.push(...this.startOps(this.groupsOf('local')));
+    this.setBits('all', true);
     this.enqueue(ops, () => {
       if (this.nice) {
         this.sendResources(true, 'req_our_resources()');
@@ -601,8 +618,8 @@ export class ResourceMachine {
    */
   private maybeDropDuplicates(): void {
     if (!this.nice || this.phase !== 'stable' || !this.peerAlive || !this.isQuiet()) return;
-    if (!hasLocal(this.peerHolds)) return;
-    if (!this.groupsOf('foreign').some((g) => this.intent.has(g.key))) return;
+    if (!hasLocal(this.peerHolds) || !this.bits.foreign) return;
+    this.setBits('foreign', false);
     this.releasePeerOwned(() => this.sendResources(true));
   }
 
@@ -717,6 +734,7 @@ export class ResourceMachine {
         this.log('info', LOG.canTake(peer, set));
         const release = this.groupsOf(set).filter((g) => this.intent.has(g.key) || this.holding.has(g.key));
         for (const g of release) this.intent.delete(g.key);
+        this.setBits(set, false);
         this.sendResources(false, 'standby');
         this.log('info', LOG.giveUpStandby(set));
         this.enqueue(this.stopOps(release.reverse()), () => {
@@ -742,6 +760,7 @@ export class ResourceMachine {
           // The peer released its share of the class; we take ours of the same groups.
           this.peerHolds = this.peerHoldsAfterRelease(sb.set);
           this.enqueue(this.startOps(this.groupsOf(cls)), () => {
+            this.setBits(cls, true);
             this.log('info', LOG.acquireDoneStandby(cls));
             this.send({ t: 'ask_resources', rsc_hold: set, info: 'done' });
             this.log('info', LOG.standbyAcquired(set));
@@ -772,7 +791,7 @@ export class ResourceMachine {
     if (this.cfg.autoFailback !== 'on' || this.phase !== 'stable' || !this.peerAlive || !this.peerStable) return;
     if (this.standby !== undefined || !this.isQuiet()) return;
     this.needsFailback = false;
-    if (!this.groupsOf('foreign').some((g) => this.intent.has(g.key))) return;
+    if (!this.bits.foreign) return;
     if (hasLocal(this.peerHolds)) return; // it already runs its groups: the overlap rule applies
     this.log('debug', LOG.autoFailback);
     this.onStandbyCommand('foreign', true);
@@ -805,6 +824,7 @@ export class ResourceMachine {
       this.out.push({ kind: 'shutdown-done' });
       return;
     }
+    this.setBits('all', false);
     if (this.nice) this.send({ t: 'resource', rsc_hold: 'none', rtype: 'full', isstable: '0', info: 'shutdown' });
     this.log('info', LOG.givingUpAll);
     // Like the original, stop every group in the file, held or not (stop must be idempotent).

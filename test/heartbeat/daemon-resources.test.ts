@@ -109,7 +109,7 @@ describe('heartbeat daemon: haresources groups on two of our nodes', () => {
     await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', STARTUP_MS);
     await waitForCall(c, 'node1', 'start', STARTUP_MS);
     await c.waitForClStatus('node1', ['rscstatus'], 'local', 10_000);
-    await c.waitForClStatus('node2', ['rscstatus'], 'none', 10_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'local', 10_000);
     expect(running(c, 'node1')).toBe(true);
     expect(dummyCalls(c, 'node2').filter((x) => x.op === 'start')).toEqual([]);
     expect(c.log('node1')).toContain('info: Acquiring resource group: node1 hbdummy::svc1');
@@ -118,8 +118,8 @@ describe('heartbeat daemon: haresources groups on two of our nodes', () => {
     await c.waitUntil(started['node1']! + 5000 + 2 * KEEPALIVE_MS);
     await killNode1AndExpectTakeover(c);
     expect(running(c, 'node2')).toBe(true);
-    // node2 has no groups of its own: it holds node1's (the original says `all`, see docs/resource-manager.md).
-    await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 5000);
+    // node2 has no groups of its own; as in 3.0.6 it reports both classes after a takeover.
+    await c.waitForClStatus('node2', ['rscstatus'], 'all', 5000);
 
     // node1 "reboots" (hbnet reset wipes /run, so its service is gone) and comes back: auto_failback on.
     c.hbnet(['reset', 'node1']);
@@ -130,7 +130,7 @@ describe('heartbeat daemon: haresources groups on two of our nodes', () => {
     const back = await waitForCall(c, 'node1', 'start', STARTUP_MS, n1calls);
     expect(back.at).toBeGreaterThanOrEqual(given.at);
     await c.waitForClStatus('node1', ['rscstatus'], 'local', 10_000);
-    await c.waitForClStatus('node2', ['rscstatus'], 'none', 10_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'local', 10_000);
     expect(running(c, 'node1')).toBe(true);
     expect(running(c, 'node2')).toBe(false);
 
@@ -145,7 +145,7 @@ describe('heartbeat daemon: haresources groups on two of our nodes', () => {
     expect(taken.at).toBeGreaterThanOrEqual(released.at);
     expect(taken.at - stopAt).toBeLessThan(DEADTIME_MS);
     await c.waitForLog('node1', 'info: node1 Heartbeat shutdown complete.', 10_000);
-    await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 5000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'all', 5000);
     expect(running(c, 'node1')).toBe(false);
   }, 120_000);
 
@@ -155,7 +155,7 @@ describe('heartbeat daemon: haresources groups on two of our nodes', () => {
     await c.startOurs(['node1', 'node2']);
     await waitForCall(c, 'node1', 'start', STARTUP_MS);
     await c.waitForClStatus('node1', ['rscstatus'], 'local', 10_000);
-    await c.waitForClStatus('node2', ['rscstatus'], 'none', 10_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'local', 10_000);
 
     let n1 = dummyCalls(c, 'node1').length;
     let n2 = dummyCalls(c, 'node2').length;
@@ -164,7 +164,7 @@ describe('heartbeat daemon: haresources groups on two of our nodes', () => {
     const taken = await waitForCall(c, 'node2', 'start', 10_000, n2);
     expect(taken.at).toBeGreaterThanOrEqual(given.at);
     await c.waitForClStatus('node1', ['rscstatus'], 'none', 10_000);
-    await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 10_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'all', 10_000);
 
     n1 = dummyCalls(c, 'node1').length;
     n2 = dummyCalls(c, 'node2').length;
@@ -172,7 +172,7 @@ describe('heartbeat daemon: haresources groups on two of our nodes', () => {
     const released = await waitForCall(c, 'node2', 'stop', 10_000, n2);
     const back = await waitForCall(c, 'node1', 'start', 10_000, n1);
     expect(back.at).toBeGreaterThanOrEqual(released.at);
-    await c.waitForClStatus('node1', ['rscstatus'], 'local', 10_000);
+    await c.waitForClStatus('node1', ['rscstatus'], 'all', 10_000);
     await c.waitForClStatus('node2', ['rscstatus'], 'none', 10_000);
   }, 90_000);
 
@@ -201,12 +201,12 @@ describe('heartbeat daemon: haresources groups on two of our nodes', () => {
     // node2 alone: after initdead it takes node1's group.
     c.start('node2');
     await waitForCall(c, 'node2', 'start', STARTUP_MS);
-    await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 10_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'all', 10_000);
     const n2calls = dummyCalls(c, 'node2').length;
     await c.startOurs(['node1']);
     await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', STARTUP_MS);
     await c.waitForClStatus('node1', ['rscstatus'], 'none', 10_000);
-    await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 10_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'all', 10_000);
     expect(dummyCalls(c, 'node2').slice(n2calls).filter((x) => x.op === 'stop')).toEqual([]);
     expect(dummyCalls(c, 'node1').filter((x) => x.op === 'start')).toEqual([]);
     expect(running(c, 'node2')).toBe(true);
@@ -227,12 +227,12 @@ describe('heartbeat daemon: haresources with the original heartbeat 3.0.6 as nod
     await c.startOurs(['node2']);
     await waitForCall(c, 'node1', 'start', 40_000);
     await c.waitForClStatus('node2', ['nodestatus', 'node1'], 'active', STARTUP_MS);
-    await c.waitForClStatus('node2', ['rscstatus'], 'none', 15_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'local', 15_000);
     expect(dummyCalls(c, 'node2').filter((x) => x.op === 'start')).toEqual([]);
     // Past the original's start-up dead time (it advertises deadtime + 2 s for 5 s).
     await c.waitUntil(node1StartedAt + 5000 + 2 * KEEPALIVE_MS);
     await killNode1AndExpectTakeover(c);
-    await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 5000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'all', 5000);
   }, 120_000);
 
   itWithTools([...HBNET_TOOLS, ORIGINAL, 'cl_status'], 'our node1 holds svc1; SIGKILL -> the original node2 takes it; our node1 back -> the original fails back to us', async () => {

@@ -221,7 +221,8 @@ describe('resource manager: node death, STONITH, shutdown', () => {
     ]);
     expect(runs(n2)).toEqual([`stop ${G2}: mysql IPaddr`, `stop ${G1}: apache Filesystem IPaddr`]);
     expect(logs(n2)).toEqual(['info: Giving up all HA resources.', 'info: All HA resources relinquished.']);
-    expect(n2.at(-1)).toEqual({ kind: 'shutdown-done' });
+    expect(n2.filter((a) => a.kind !== 'rscstatus').at(-1)).toEqual({ kind: 'shutdown-done' });
+    expect(s.nodes.node2.m.rscstatus()).toBe('none');
     expect(logs(s.nodes.node1.trace).slice(0, 2)).toEqual(["info: Received shutdown notice from 'node2'.", 'info: Resources being acquired from node2.']);
     expect(s.held(s.nodes.node1)).toEqual([G1, G2]);
     s.clearTraces();
@@ -256,13 +257,14 @@ describe('resource manager: node death, STONITH, shutdown', () => {
     expect(m.rscstatus()).toBe('transition');
   });
 
-  it('a failed start leaves the group down and not advertised', () => {
+  it('a failed start leaves the group down; its class stays advertised, as in 3.0.6 (the bits do not follow script results)', () => {
     const m = machine();
     m.handle({ kind: 'comm-up', now: 0, peer: 'dead' });
     m.handle({ kind: 'group-result', now: 1, id: 1, outcome: 'started' });
     const s = m.handle({ kind: 'group-result', now: 2, id: 2, outcome: 'start-failed', failed: 'apache' });
-    expect(sends(s.actions)[0]).toEqual({ t: 'resource', rsc_hold: 'foreign', rtype: 'full', isstable: '1', info: 'req_our_resources()' });
+    expect(sends(s.actions)[0]).toEqual({ t: 'resource', rsc_hold: 'all', rtype: 'full', isstable: '1', info: 'req_our_resources()' });
     expect(m.heldKeys()).toEqual([G2]);
+    expect(m.rscstatus()).toBe('all');
   });
 });
 
@@ -486,5 +488,105 @@ describe('resource manager: config and robustness', () => {
     expect(m.handle({ kind: 'group-result', now: 1, id: 99, outcome: 'started' }).actions).toEqual([]);
     expect(m.handle({ kind: 'message', now: 1, message: { t: 'ip-request', src: 'node9', ipaddr: G1 } }).actions).toEqual([]);
     expect(m.handle({ kind: 'message', now: 1, message: { t: 'starting', src: 'node1' } }).actions).toEqual([]);
+  });
+});
+
+/**
+ * `cl_status rscstatus` (and the `rsc_hold` we send) as the class bits of
+ * 3.0.6, phase by phase as vectors/ucast-2node/cl_status.txt recorded them:
+ * one group, owned by node1; node2 owns none and still reports `local`.
+ */
+describe('resource manager: rscstatus values of 3.0.6', () => {
+  const ONE = 'node1 10.77.0.100 hbdummy::svc1\n';
+  const st = (s: Sim): string[] => [s.nodes.node1.m.rscstatus(), s.nodes.node2.m.rscstatus()];
+
+  it('start-up, hb_standby, hb_takeover, SIGKILL, restart, graceful stop, start, partition, heal', () => {
+    const s = new Sim({ haresources: ONE, autoFailback: 'on' });
+    s.startBoth();
+    expect(st(s)).toEqual(['local', 'local']);
+    expect(logs(s.nodes.node2.trace)).toContain('info: No local resources [/usr/share/heartbeat/ResourceManager listkeys node2] to acquire.');
+    expect(sends(s.nodes.node2.trace)).toContainEqual({ t: 'resource', rsc_hold: 'local', rtype: 'full', isstable: '1', info: 'req_our_resources()' });
+
+    s.feed(s.nodes.node1, { kind: 'command', now: s.now, command: 'standby', set: 'all' });
+    s.settle();
+    expect(st(s)).toEqual(['none', 'all']);
+    expect(s.held(s.nodes.node2)).toEqual(['10.77.0.100']);
+
+    s.feed(s.nodes.node1, { kind: 'command', now: s.now, command: 'takeover', set: 'all' });
+    s.settle();
+    expect(st(s)).toEqual(['all', 'none']);
+    expect(s.held(s.nodes.node1)).toEqual(['10.77.0.100']);
+
+    s.crash(s.nodes.node1);
+    expect(s.nodes.node2.m.rscstatus()).toBe('all');
+
+    s.restart('node1');
+    expect(st(s)).toEqual(['local', 'local']);
+    expect(s.held(s.nodes.node1)).toEqual(['10.77.0.100']);
+    expect(s.held(s.nodes.node2)).toEqual([]);
+
+    s.feed(s.nodes.node1, { kind: 'shutdown', now: s.now });
+    s.settle();
+    expect(s.nodes.node1.m.rscstatus()).toBe('none');
+    expect(s.nodes.node2.m.rscstatus()).toBe('all');
+    s.crash(s.nodes.node1);
+    s.restart('node1');
+    expect(st(s)).toEqual(['local', 'local']);
+
+    s.connected = false;
+    s.feed(s.nodes.node1, { kind: 'peer-dead', now: s.now });
+    s.feed(s.nodes.node2, { kind: 'peer-dead', now: s.now });
+    s.settle();
+    expect(st(s)).toEqual(['all', 'all']);
+    s.connected = true;
+    s.feed(s.nodes.node1, { kind: 'partition-healed', now: s.now });
+    s.feed(s.nodes.node2, { kind: 'partition-healed', now: s.now });
+    s.settle();
+    expect(st(s)).toEqual(['local', 'local']);
+    expect(s.held(s.nodes.node1)).toEqual(['10.77.0.100']);
+    expect(s.held(s.nodes.node2)).toEqual([]);
+  });
+
+  it('the node without groups that took over gives the class back when the owner returns (auto_failback on), and keeps it with off', () => {
+    for (const autoFailback of ['on', 'off'] as const) {
+      const s = new Sim({ haresources: ONE, autoFailback });
+      s.startBoth();
+      s.crash(s.nodes.node2);
+      expect(s.nodes.node1.m.rscstatus()).toBe('all');
+      s.restart('node2');
+      // node1 held node2's (empty) class: node2's acquisition says "(none)" and, with on, node1 hands the class back.
+      expect(st(s)).toEqual(autoFailback === 'on' ? ['local', 'local'] : ['all', 'none']);
+      expect(s.held(s.nodes.node1)).toEqual(['10.77.0.100']);
+    }
+  });
+
+  it('hb_standby foreign / local move only their class bits', () => {
+    const s = new Sim({ autoFailback: 'on' });
+    s.startBoth();
+    s.feed(s.nodes.node1, { kind: 'command', now: s.now, command: 'standby', set: 'local' });
+    s.settle();
+    expect(st(s)).toEqual(['none', 'all']);
+    s.feed(s.nodes.node1, { kind: 'command', now: s.now, command: 'takeover', set: 'local' });
+    s.settle();
+    expect(st(s)).toEqual(['local', 'local']);
+    s.feed(s.nodes.node1, { kind: 'command', now: s.now, command: 'takeover', set: 'foreign' });
+    s.settle();
+    expect(st(s)).toEqual(['all', 'none']);
+    s.feed(s.nodes.node1, { kind: 'command', now: s.now, command: 'standby', set: 'failback' });
+    s.settle();
+    expect(st(s)).toEqual(['local', 'local']);
+  });
+
+  it('legacy mode never sets the bits: none, or transition while groups move', () => {
+    const s = new Sim({ autoFailback: 'legacy' });
+    s.startBoth();
+    expect(st(s)).toEqual(['none', 'none']);
+    expect(s.held(s.nodes.node1)).toEqual([G1]);
+    s.crash(s.nodes.node2);
+    expect(s.nodes.node1.m.rscstatus()).toBe('none');
+    expect(s.held(s.nodes.node1)).toEqual([G1, G2]);
+    const m = machine({ autoFailback: 'legacy' });
+    m.handle({ kind: 'comm-up', now: 0, peer: 'dead' });
+    expect(m.rscstatus()).toBe('transition');
   });
 });
