@@ -6,7 +6,7 @@
  * a graceful stop hands it over. The group is hbnet's `hbdummy` script, which
  * logs every call to the node's /var/log/hbdummy.log.
  */
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect } from 'vitest';
 import { REPO_ROOT, itWithTools } from '../helpers/env.js';
@@ -65,33 +65,7 @@ async function killNode1AndExpectTakeover(c: HbCluster): Promise<void> {
 
 const running = (c: HbCluster, node: string): boolean => existsSync(path.join(c.state, 'nodes', node, 'run/hbdummy/svc1'));
 
-/**
- * An API client (a named one: casual clients may not send cluster messages)
- * that sends one message, as the original's hb_standby / hb_takeover mean it.
- */
-function apiSender(c: HbCluster): string {
-  const file = path.join(c.state, 'api-send.mjs');
-  const dist = path.join(REPO_ROOT, 'dist/lib/heartbeat');
-  writeFileSync(
-    file,
-    `import { ApiConnection } from '${dist}/api/client.js';
-import { HaMessage } from '${dist}/wire/index.js';
-const [node, ...pairs] = process.argv.slice(2);
-const c = await ApiConnection.connect('/var/run/heartbeat/register');
-const pid = String(process.pid);
-c.send(new HaMessage().add('t', 'hbapi-req').add('reqtype', 'signon').add('dest', node).add('pid', pid).add('from_id', 'hbtest').add('uid', '0').add('gid', '0'));
-const r = await c.next((m) => m.get('t') === 'hbapi-resp', 5000);
-if (r?.get('result') !== 'OK') { console.error('signon failed'); process.exit(1); }
-const m = new HaMessage();
-for (const p of pairs) { const i = p.indexOf('='); m.add(p.slice(0, i), p.slice(i + 1)); }
-c.send(m);
-await new Promise((res) => setTimeout(res, 200));
-await c.end();
-`,
-  );
-  return file;
-}
-
+const runningSvc = (c: HbCluster, node: string, svc: string): boolean => existsSync(path.join(c.state, 'nodes', node, 'run/hbdummy', svc));
 function cluster(autoFailback: 'on' | 'off'): HbCluster {
   const c = new HbCluster({ HBNET_MEDIA: 'ucast', HBNET_AUTO_FAILBACK: autoFailback, HBNET_HARESOURCES: 'node1 hbdummy::svc1' });
   clusters.push(c);
@@ -149,32 +123,44 @@ describe('heartbeat daemon: haresources groups on two of our nodes', () => {
     expect(running(c, 'node1')).toBe(false);
   }, 120_000);
 
-  itWithTools(HBNET_TOOLS, 'hb_standby and hb_takeover through the API: node1 gives svc1 to node2, then takes it back', async () => {
-    const c = cluster('on');
-    const send = apiSender(c);
+  itWithTools(HBNET_TOOLS, 'hb_standby and hb_takeover (bin/ and share/heartbeat/) move the groups both ways, for every argument', async () => {
+    // node1 owns svc1, node2 owns svc2 (resources-spec §2.3, §2.7).
+    const c = new HbCluster({ HBNET_MEDIA: 'ucast', HBNET_AUTO_FAILBACK: 'on', HBNET_HARESOURCES: 'node1 hbdummy::svc1\\nnode2 hbdummy::svc2' });
+    clusters.push(c);
+    c.hbnet(['up', 'node1', 'node2']);
     await c.startOurs(['node1', 'node2']);
-    await waitForCall(c, 'node1', 'start', STARTUP_MS);
-    await c.waitForClStatus('node1', ['rscstatus'], 'local', 10_000);
-    await c.waitForClStatus('node2', ['rscstatus'], 'local', 10_000);
+    const holdings = (): string => ['node1', 'node2'].map((n) => `${n}:${['svc1', 'svc2'].filter((s) => runningSvc(c, n, s)).join('+') || '-'}`).join(' ');
+    const settled = async (n1: string, n2: string, held: string): Promise<void> => {
+      await c.waitForClStatus('node1', ['rscstatus'], n1, 15_000);
+      await c.waitForClStatus('node2', ['rscstatus'], n2, 15_000);
+      const deadline = Date.now() + 5000;
+      while (holdings() !== held && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20)); // poll interval of a bounded wait
+      expect(holdings()).toBe(held);
+    };
+    await settled('local', 'local', 'node1:svc1 node2:svc2');
 
-    let n1 = dummyCalls(c, 'node1').length;
-    let n2 = dummyCalls(c, 'node2').length;
-    expect(c.exec('node1', ['node', send, 'node1', 't=ask_resources', 'rsc_hold=all', 'info=me']).status).toBe(0);
-    const given = await waitForCall(c, 'node1', 'stop', 10_000, n1);
-    const taken = await waitForCall(c, 'node2', 'start', 10_000, n2);
-    expect(taken.at).toBeGreaterThanOrEqual(given.at);
-    await c.waitForClStatus('node1', ['rscstatus'], 'none', 10_000);
-    await c.waitForClStatus('node2', ['rscstatus'], 'all', 10_000);
-
-    n1 = dummyCalls(c, 'node1').length;
-    n2 = dummyCalls(c, 'node2').length;
-    expect(c.exec('node1', ['node', send, 'node1', 't=hb_takeover', 'rsc_hold=all']).status).toBe(0);
-    const released = await waitForCall(c, 'node2', 'stop', 10_000, n2);
-    const back = await waitForCall(c, 'node1', 'start', 10_000, n1);
-    expect(back.at).toBeGreaterThanOrEqual(released.at);
-    await c.waitForClStatus('node1', ['rscstatus'], 'all', 10_000);
-    await c.waitForClStatus('node2', ['rscstatus'], 'none', 10_000);
-  }, 90_000);
+    const steps: [string, string, string[], string, string, string][] = [
+      // node, command, args, rscstatus node1, node2, who runs what
+      ['node1', 'share/heartbeat/hb_standby', [], 'none', 'all', 'node1:- node2:svc1+svc2'],
+      ['node1', 'bin/hb_takeover', [], 'all', 'none', 'node1:svc1+svc2 node2:-'],
+      ['node1', 'bin/hb_standby', ['foreign'], 'local', 'local', 'node1:svc1 node2:svc2'],
+      ['node1', 'bin/hb_standby', ['local'], 'none', 'all', 'node1:- node2:svc1+svc2'],
+      ['node1', 'share/heartbeat/hb_takeover', ['local'], 'local', 'local', 'node1:svc1 node2:svc2'],
+      ['node1', 'bin/hb_takeover', ['foreign'], 'all', 'none', 'node1:svc1+svc2 node2:-'],
+      ['node1', 'bin/hb_standby', ['failback'], 'local', 'local', 'node1:svc1 node2:svc2'],
+      ['node2', 'bin/hb_standby', ['all'], 'all', 'none', 'node1:svc1+svc2 node2:-'],
+      // Fixed mapping (compatibility.md): the original's peer went standby on all here.
+      ['node2', 'bin/hb_takeover', ['failback'], 'local', 'local', 'node1:svc1 node2:svc2'],
+      ['node2', 'bin/hb_takeover', ['all'], 'none', 'all', 'node1:- node2:svc1+svc2'],
+    ];
+    for (const [node, cmd, args, n1, n2, held] of steps) {
+      const r = c.exec(node, [path.join(REPO_ROOT, cmd), ...args]);
+      expect({ step: `${node} ${cmd} ${args.join(' ')}`, ...r }).toEqual({ step: `${node} ${cmd} ${args.join(' ')}`, status: 0, stdout: '' });
+      await settled(n1, n2, held);
+    }
+    expect(c.log('node1')).toContain('info: node1 wants to go standby [foreign]');
+    expect(c.log('node2')).toContain('info: standby: acquire [local] resources from node1');
+  }, 150_000);
 
   itWithTools(HBNET_TOOLS, 'our IPaddr2 with an address of the hbnet subnet: on node1 at start, on node2 within deadtime + 1 s after node1 is killed', async () => {
     const c = new HbCluster({ HBNET_MEDIA: 'ucast', HBNET_AUTO_FAILBACK: 'on', HBNET_HARESOURCES: 'node1 IPaddr2::10.77.0.100/24/eth0 hbdummy::svc1' });
