@@ -29,6 +29,10 @@ export function mediumKey(spec: MediumSpec, s: Pick<DaemonSettings, 'udpPort' | 
       return `bcast ${spec.interface} port ${s.udpPort}`;
     case 'mcast':
       return `mcast ${spec.interface} ${spec.group} ${spec.port} ${spec.ttl} ${spec.loop ? 1 : 0}`;
+    case 'ucast6':
+      return `ucast6 ${spec.interface} ${spec.peer} port ${s.udpPort}`;
+    case 'mcast6':
+      return `mcast6 ${spec.interface} ${spec.group} ${spec.port} ${spec.hops} ${spec.loop ? 1 : 0}`;
     case 'serial':
       return `serial ${spec.device} baud ${s.baud}`;
   }
@@ -43,6 +47,10 @@ export function describeSpec(spec: MediumSpec): string {
       return `bcast ${spec.interface}`;
     case 'mcast':
       return `mcast ${spec.interface} ${spec.group} ${spec.port} ${spec.ttl} ${spec.loop ? 1 : 0}`;
+    case 'ucast6':
+      return `ucast6 ${spec.interface} ${spec.peer}`;
+    case 'mcast6':
+      return `mcast6 ${spec.interface} ${spec.group} ${spec.port} ${spec.hops} ${spec.loop ? 1 : 0}`;
     case 'serial':
       return `serial ${spec.device}`;
   }

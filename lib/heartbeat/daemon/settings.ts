@@ -51,10 +51,12 @@ export function mediumSpecs(hacf: HaCf, file = 'ha.cf'): MediumSpec[] {
         return { kind: 'bcast', interface: m.device };
       case 'mcast':
         return { kind: 'mcast', interface: m.device, group: m.group, port: m.port, ttl: m.ttl, loop: m.loop };
+      case 'ucast6':
+        return { kind: 'ucast6', interface: m.device, peer: m.peer };
+      case 'mcast6':
+        return { kind: 'mcast6', interface: m.device, group: m.group, port: m.port, hops: m.ttl, loop: m.loop };
       case 'serial':
         return { kind: 'serial', device: m.device };
-      default:
-        throw new DaemonError(DaemonErrorCode.Unsupported, `${file}:${m.line}: ${m.type} is not supported by this heartbeat (IPv4 media and serial only)`);
     }
   });
 }

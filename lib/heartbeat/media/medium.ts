@@ -8,7 +8,7 @@
 import { EventEmitter, on } from 'node:events';
 import type { MediaError } from './errors.js';
 
-export type MediumKind = 'ucast' | 'bcast' | 'mcast' | 'serial' | 'memory';
+export type MediumKind = 'ucast' | 'bcast' | 'mcast' | 'ucast6' | 'mcast6' | 'serial' | 'memory';
 
 /** Where a packet came from: the sender's IPv4 address and port, or the tty path for serial. */
 export interface PacketSource {

@@ -2,6 +2,8 @@
 import type { AuthKey } from '../wire/index.js';
 import { openBcast } from './bcast.js';
 import { openMcast } from './mcast.js';
+import { openMcast6 } from './mcast6.js';
+import { openUcast6 } from './ucast6.js';
 import type { Medium } from './medium.js';
 import { openSerial } from './serial.js';
 import { openUcast } from './ucast.js';
@@ -10,6 +12,8 @@ export type MediumSpec =
   | { readonly kind: 'ucast'; readonly interface: string; readonly peer: string }
   | { readonly kind: 'bcast'; readonly interface: string }
   | { readonly kind: 'mcast'; readonly interface: string; readonly group: string; readonly port: number; readonly ttl: number; readonly loop: boolean }
+  | { readonly kind: 'ucast6'; readonly interface: string; readonly peer: string }
+  | { readonly kind: 'mcast6'; readonly interface: string; readonly group: string; readonly port: number; readonly hops: number; readonly loop: boolean }
   | { readonly kind: 'serial'; readonly device: string };
 
 export interface MediaSettings {
@@ -31,6 +35,10 @@ export function openMedium(spec: MediumSpec, settings: MediaSettings = {}): Prom
       return openBcast({ interface: spec.interface, port: settings.udpPort });
     case 'mcast':
       return openMcast(spec);
+    case 'ucast6':
+      return openUcast6({ interface: spec.interface, peer: spec.peer, port: settings.udpPort });
+    case 'mcast6':
+      return openMcast6(spec);
     case 'serial':
       return openSerial({ device: spec.device, baud: settings.baud, key: settings.key, ...(settings.serialReopen !== undefined ? { reopen: settings.serialReopen } : {}) });
   }

@@ -6,13 +6,21 @@
  */
 import * as dgram from 'node:dgram';
 import { MediaError, MediaErrorCode } from './errors.js';
-import { plainIpv4, type InterfaceAddresses } from './interfaces.js';
+import { plainIpv4 } from './interfaces.js';
+import { plainIpv6 } from './ipv6.js';
 import { MediumBase, type MediumKind } from './medium.js';
 import { leasePort, type PortLease } from './udp-port.js';
 
 export interface UdpMediumPlan {
   readonly kind: Exclude<MediumKind, 'serial' | 'memory'>;
-  readonly iface: InterfaceAddresses;
+  /** The interface: its name is the link's, its primary address our source (IPv4). */
+  readonly iface: { readonly ifname: string; readonly primary: { readonly address: string } };
+  /** udp6 for ucast6 / mcast6 (IPv6 only sockets); udp4 by default. */
+  readonly family?: 'udp4' | 'udp6';
+  /** What the send socket binds (default: the interface's primary address). */
+  readonly sendFrom?: string;
+  /** The interface argument of addMembership (default: the primary address; `::%eth0` for IPv6). */
+  readonly joinOn?: string;
   /** Where send() goes: the peer, the broadcast address or the group. */
   readonly destination: { readonly address: string; readonly port: number };
   /** What the receive socket binds: 0.0.0.0 (ucast, bcast) or the group (mcast). */
@@ -51,12 +59,13 @@ export class UdpMedium extends MediumBase {
 
   async #start(): Promise<void> {
     const plan = this.#plan;
-    const sender = dgram.createSocket({ type: 'udp4' });
+    const family = plan.family ?? 'udp4';
+    const sender = dgram.createSocket(family === 'udp6' ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
     this.#sender = sender;
     await new Promise<void>((resolve, reject) => {
       sender.once('error', reject);
       // Our packets leave with the interface's address, so peers' filters (and the original's) see them on this link.
-      sender.bind({ port: 0, address: plan.iface.primary.address }, () => {
+      sender.bind({ port: 0, address: plan.sendFrom ?? plan.iface.primary.address }, () => {
         sender.off('error', reject);
         resolve();
       });
@@ -73,7 +82,7 @@ export class UdpMedium extends MediumBase {
     this.#lease.onError((e) => this.fault(new MediaError(MediaErrorCode.ReceiveFailed, e.message, { medium: this.name, cause: e })));
     if (plan.multicastGroup !== undefined) {
       try {
-        this.#lease.joinGroup(plan.multicastGroup, plan.iface.primary.address);
+        this.#lease.joinGroup(plan.multicastGroup, plan.joinOn ?? plan.iface.primary.address);
       } catch (e) {
         throw new MediaError(MediaErrorCode.BindFailed, `cannot join ${plan.multicastGroup}: ${(e as Error).message}`, { medium: this.name, cause: e });
       }
@@ -81,7 +90,7 @@ export class UdpMedium extends MediumBase {
   }
 
   #received(bytes: Buffer, from: dgram.RemoteInfo): void {
-    const source = plainIpv4(from.address);
+    const source = this.#plan.family === 'udp6' ? plainIpv6(from.address) : plainIpv4(from.address);
     if (!this.#plan.accepts(source)) {
       this.counters.droppedForeign++;
       return;

@@ -48,14 +48,15 @@ export interface PortLease {
 }
 
 async function bindShared(address: string, port: number): Promise<SharedSocket> {
-  const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  // An IPv6 address (ucast6, mcast6) gets an IPv6-only socket, so [::]:694 and 0.0.0.0:694 do not steal from each other.
+  const socket = dgram.createSocket(address.includes(':') ? { type: 'udp6', reuseAddr: true, ipv6Only: true } : { type: 'udp4', reuseAddr: true });
   await new Promise<void>((resolve, reject) => {
     const fail = (e: Error): void => {
       socket.close();
       reject(new MediaError(MediaErrorCode.BindFailed, `cannot bind UDP ${address}:${port}: ${e.message}`, { cause: e }));
     };
     socket.once('error', fail);
-    socket.bind({ address, port }, () => {
+    socket.bind({ address: address.split('%')[0], port }, () => {
       socket.off('error', fail);
       resolve();
     });
