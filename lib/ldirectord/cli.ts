@@ -9,7 +9,6 @@ import { isDirectory, isRegularFile, systemResolver } from './system-lookups.js'
 export const EXIT_USAGE = 255;
 /** Config file not found (init_error). */
 export const EXIT_NOT_FOUND = 1;
-export const EXIT_NOT_IMPLEMENTED = 1;
 
 const VERSION = 'ldirectord (heartbeat-ts) 0.1.0, compatible with Linux Director v1.186-ha (ldirectord 4.12)';
 
@@ -24,7 +23,7 @@ export const USAGE = `Usage:
 Options:
   -t, --test       check the configuration file and exit: 0 when valid, 2 on an error
   --dump-json      with -t: print the normalized configuration as JSON on stdout
-  -d, --debug      stay in the foreground and log to stderr (daemon: not implemented yet)
+  -d, --debug      stay in the foreground and log to stderr
 
 The config file is looked up as /etc/ha.d/FILE, /etc/ha.d/conf/FILE, then FILE
 itself; the default is ${DEFAULT_CONFIG_NAME}.
@@ -103,7 +102,7 @@ function check(configArg: string, dumpJson: boolean): number {
   return 0;
 }
 
-export function main(argv: string[]): number {
+export function main(argv: string[]): number | Promise<number> {
   const inv = parseArgs(argv);
   if (inv.bad) return usage(`unknown option ${inv.bad}`);
   if (inv.help) return usage();
@@ -118,8 +117,8 @@ export function main(argv: string[]): number {
   const [first, second] = inv.positional;
   const command = second ?? first;
   if (command === undefined || inv.positional.length > 2 || !DAEMON_COMMANDS.has(command)) return usage();
-  process.stderr.write(`ldirectord: ${command}: not implemented yet (the daemon comes in a later release); use -t to check a config\n`);
-  return EXIT_NOT_IMPLEMENTED;
+  return import('./daemon/command.js').then((m) =>
+    m.daemonCommand({ debug: inv.debug, configArg: second === undefined ? undefined : first, command, argv }));
 }
 
 export function run(): Promise<void> {

@@ -106,11 +106,6 @@ describe('ldirectord -t', () => {
 });
 
 describe('ldirectord other actions and usage', () => {
-  it.each(['start', 'stop', 'status', 'reload'])('%s is not implemented yet and exits non-zero', (cmd) => {
-    const r = runBin('ldirectord', ['golden.cf', cmd], { cwd: DAEMON_CLI });
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('not implemented yet');
-  });
   it('no arguments or an unknown command: usage on stdout, exit 255 like the original', () => {
     for (const args of [[], ['golden.cf', 'bogus'], ['--frobnicate']]) {
       const r = runBin('ldirectord', args, { cwd: DAEMON_CLI });

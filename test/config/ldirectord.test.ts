@@ -59,7 +59,7 @@ describe('global directives', () => {
     expect(g('')).toEqual({
       checkIntervalMs: 10_000, checkCount: 1, failureCount: 1, autoreload: false, logfile: '/var/log/ldirectord.log',
       emailAlert: '', emailAlertFreqMs: 0, emailAlertStatus: ['starting', 'running', 'stopping', 'reloading'], execute: [],
-      supervised: false, fork: false, quiescent: false, readdQuiescent: false, cleanStop: true,
+      supervised: false, fork: false, quiescent: false, readdQuiescent: false, cleanStop: true, backend: 'auto',
     });
   });
   it('numbers: timeouts, interval, counts', () => {
@@ -422,5 +422,13 @@ describe('config file lookup order', () => {
     expect(findConfigFile('ldirectord.cf', exists(['ldirectord.cf']))).toBe('ldirectord.cf');
     expect(findConfigFile('/srv/x.cf', exists(['/srv/x.cf']))).toBe('/srv/x.cf');
     expect(findConfigFile('x.cf', exists([]))).toBeUndefined();
+  });
+});
+
+describe('backend= (ours)', () => {
+  it('accepts auto, ipvsadm and userspace; anything else names file:line and the token', () => {
+    for (const b of ['auto', 'ipvsadm', 'userspace'] as const) expect(parse(`backend=${b}\n`).config.globals.backend).toBe(b);
+    const e = parseError('backend=kernel\n');
+    expect(e.message).toContain("test.cf:1: backend must be 'auto', 'ipvsadm' or 'userspace', not \"kernel\"");
   });
 });

@@ -58,7 +58,8 @@ function checkInvariants(d: Director, table: IpvsTable, lastOk: Map<string, bool
       // No flap: a real whose last check failed never has weight > 0.
       if (lastOk.get(`${v.id}|${realAddress(r)}`) === false && found) expect(found.dest.weight).toBe(0);
     }
-    if (v.fallback) {
+    const undecided = v.reals.some((r) => d.realUp(v, r) === undefined);
+    if (v.fallback && (anyUp || !undecided)) {
       const f = fallbackSpec(v.fallback);
       expect(findDestination(svc!, f.address, f.forward) !== undefined, `${v.id} fallback in iff nothing up`).toBe(!anyUp);
     }

@@ -74,22 +74,23 @@ virtual=127.0.2.219:80
 `;
 
 describe('director: start without the flap (spec §6.1, fixed)', () => {
-  it('puts the service and the fallback in, and no real before its first check', () => {
+  it('puts the service in, and neither a real nor the fallback before the first checks', () => {
     const b = new Bench(TUTORIAL);
-    expect(b.start()).toEqual([
-      '-A -t 127.0.2.219:80 -s wlc',
-      '-a -t 127.0.2.219:80 -x 0 -y 0 -r 127.0.0.1:80 -g -w 1',
-    ]);
+    expect(b.start()).toEqual(['-A -t 127.0.2.219:80 -s wlc']);
     expect(b.fallbackRuns).toEqual([]);
-    expect(b.log).toContain('Added virtual server: 127.0.2.219:80');
-    expect(b.log).toContain('Added fallback server: 127.0.0.1:80 (127.0.2.219:80) (Weight set to 1)');
+    expect(b.log).toEqual(['Added virtual server: 127.0.2.219:80']);
   });
 
   it('reals down at their first check end at weight 0 with the fallback in: the golden start-all-down table', () => {
     const b = new Bench(TUTORIAL);
     b.start();
     expect(b.check('127.0.2.221:80', false)).toEqual(['-a -t 127.0.2.219:80 -r 127.0.2.221:80 -g -w 0']);
-    expect(b.check('127.0.2.223:80', false)).toEqual(['-a -t 127.0.2.219:80 -r 127.0.2.223:80 -g -w 0']);
+    // The last undecided real is down: now the fallback goes in.
+    expect(b.check('127.0.2.223:80', false)).toEqual([
+      '-a -t 127.0.2.219:80 -r 127.0.2.223:80 -g -w 0',
+      '-a -t 127.0.2.219:80 -x 0 -y 0 -r 127.0.0.1:80 -g -w 1',
+    ]);
+    expect(b.log).toContain('Added fallback server: 127.0.0.1:80 (127.0.2.219:80) (Weight set to 1)');
     expect(b.view()).toEqual({ 'TCP 127.0.2.219:80 wlc': ['127.0.0.1:80 gate 1', '127.0.2.221:80 gate 0', '127.0.2.223:80 gate 0'] });
     // Failing again changes nothing.
     expect(b.check('127.0.2.221:80', false)).toEqual([]);
@@ -111,11 +112,9 @@ describe('director: start without the flap (spec §6.1, fixed)', () => {
   it('reals up at their first check get their full weight once; no real ever passes through weight 0 or back', () => {
     const b = new Bench(TUTORIAL);
     b.start();
-    expect(b.check('127.0.2.221:80', true)).toEqual([
-      '-a -t 127.0.2.219:80 -x 0 -y 0 -r 127.0.2.221:80 -g -w 100',
-      '-d -t 127.0.2.219:80 -r 127.0.0.1:80',
-    ]);
+    expect(b.check('127.0.2.221:80', true)).toEqual(['-a -t 127.0.2.219:80 -x 0 -y 0 -r 127.0.2.221:80 -g -w 100']);
     expect(b.check('127.0.2.223:80', true)).toEqual(['-a -t 127.0.2.219:80 -x 0 -y 0 -r 127.0.2.223:80 -g -w 300']);
+    expect(b.log.some((l) => l.includes('fallback'))).toBe(false);
     expect(b.log.filter((l) => l.startsWith('Resetting'))).toEqual([]);
   });
 
@@ -171,12 +170,18 @@ virtual=127.0.4.219:8080
   it('fallbackcommand runs on changes only: start when the last real goes, stop when one returns', () => {
     const b = new Bench(`fallbackcommand="/x/fb.sh"\nvirtual=127.0.5.1:81\n\treal=127.0.5.2:81 masq\n\tchecktype=connect\n`);
     b.start();
-    expect(b.fallbackRuns).toEqual(['start 127.0.5.1:81 tcp']);
+    expect(b.fallbackRuns).toEqual([]);
     b.check('127.0.5.2:81', true);
     b.check('127.0.5.2:81', true);
+    expect(b.fallbackRuns).toEqual([]);
     b.check('127.0.5.2:81', false);
     b.check('127.0.5.2:81', false);
-    expect(b.fallbackRuns).toEqual(['start 127.0.5.1:81 tcp', 'stop 127.0.5.1:81 tcp', 'start 127.0.5.1:81 tcp']);
+    b.check('127.0.5.2:81', true);
+    expect(b.fallbackRuns).toEqual(['start 127.0.5.1:81 tcp', 'stop 127.0.5.1:81 tcp']);
+    const down = new Bench(`fallbackcommand="/x/fb.sh"\nvirtual=127.0.5.1:81\n\treal=127.0.5.2:81 masq\n\tchecktype=connect\n`);
+    down.start();
+    down.check('127.0.5.2:81', false);
+    expect(down.fallbackRuns).toEqual(['start 127.0.5.1:81 tcp']);
   });
 
   it('a port-mapped gate real recovers from quiescence (the original re-adds it and fails, §6.7)', () => {
@@ -241,7 +246,6 @@ describe('director: reload is a diff (spec §6.5, fixed)', () => {
     ]);
     expect(b.reload(TUTORIAL.replace('127.0.2.219:80', '127.0.2.218:80'))).toEqual([
       '-A -t 127.0.2.218:80 -s wlc',
-      '-a -t 127.0.2.218:80 -x 0 -y 0 -r 127.0.0.1:80 -g -w 1',
       '-D -t 127.0.2.219:80',
       '-D -t 127.0.2.230:81',
     ]);

@@ -40,6 +40,7 @@ export const LdirCode = {
   FALLBACK_FWMARK: 'LDIR_FALLBACK_FWMARK',
   FALLBACK_EMPTY_HOST: 'LDIR_FALLBACK_EMPTY_HOST',
   EMPTY_EXECUTE: 'LDIR_EMPTY_EXECUTE',
+  BAD_BACKEND: 'LDIR_BAD_BACKEND',
 } as const;
 
 export type LdirCodeValue = (typeof LdirCode)[keyof typeof LdirCode];

@@ -34,6 +34,8 @@ export interface GlobalsDraft {
   readdQuiescent: boolean;
   cleanStop: boolean;
   maintenanceDir?: { path: string; line: number };
+  /** Ours: where the table lives (`backend=auto|ipvsadm|userspace`). */
+  backend: 'auto' | 'ipvsadm' | 'userspace';
 }
 
 export function defaultGlobals(): GlobalsDraft {
@@ -53,6 +55,7 @@ export function defaultGlobals(): GlobalsDraft {
     quiescent: false,
     readdQuiescent: false,
     cleanStop: true,
+    backend: 'auto',
   };
 }
 
@@ -105,6 +108,11 @@ export const GLOBAL_DIRECTIVES: Record<string, GlobalHandler> = {
   emailalertfrom: (d, g, dir) => set(g, 'emailAlertFrom', nonEmpty(d, dir)),
   cleanstop: yn('cleanStop'),
   smtp: (d, g, dir) => set(g, 'smtp', smtpHost(d, dir)),
+  backend(d, g, dir) {
+    const v = dir.value ?? '';
+    if (v === 'auto' || v === 'ipvsadm' || v === 'userspace') g.backend = v;
+    else d.error(dir.line, LdirCode.BAD_BACKEND, `backend must be 'auto', 'ipvsadm' or 'userspace', not ${q(v)}`, v);
+  },
   maintenancedir(d, g, dir) {
     const path = nonEmpty(d, dir);
     if (path !== undefined) g.maintenanceDir = { path, line: dir.line };

@@ -131,6 +131,8 @@ export interface LdirectordGlobals {
   readonly readdQuiescent: boolean;
   readonly cleanStop: boolean;
   readonly maintenanceDir?: string;
+  /** Ours (not in the original): `ipvsadm` drives the kernel, `userspace` our own balancer, `auto` picks ipvsadm when the kernel has IPVS. */
+  readonly backend: 'auto' | 'ipvsadm' | 'userspace';
 }
 
 export interface LdirectordConfig {

@@ -124,6 +124,7 @@ function finishGlobals(d: LdirDiagnostics, g: GlobalsDraft, resolver: Ldirectord
     readdQuiescent: g.readdQuiescent,
     cleanStop: g.cleanStop,
     ...(g.maintenanceDir ? { maintenanceDir: g.maintenanceDir.path } : {}),
+    backend: g.backend,
   };
 }
 

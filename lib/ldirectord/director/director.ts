@@ -73,6 +73,27 @@ export class Director {
     return this.end();
   }
 
+  /**
+   * Whether a check result would change any real's state (a transition, or
+   * the failure that reaches failurecount). Only those need the table read
+   * again; the others merely count (spec §6.2: the original reads on
+   * transitions too), which keeps a busy director off ipvsadm.
+   */
+  wouldChange(id: string, ok: boolean): boolean {
+    const target = this.checkTargets().find((t) => t.id === id);
+    return (target?.members ?? []).some(({ virtual, real }) => {
+      const st = this.reals.get(realKey(virtual, real));
+      if (st === undefined || st.status === 'unknown') return true;
+      if (ok) return st.status !== 'up';
+      return st.status === 'up' && st.failCount + 1 >= virtual.failureCount;
+    });
+  }
+
+  /** The table as the director last saw it, with its own commands applied. */
+  get lastTable(): IpvsTable {
+    return this.table;
+  }
+
   /** A check result for one target, applied to every virtual that lists the real. */
   checked(table: IpvsTable, id: string, ok: boolean): DirectorAction[] {
     this.begin(table);
@@ -258,9 +279,16 @@ export class Director {
     this.out.push({ kind: 'real-state', virtual: v, real: r, up: false, text: label });
   }
 
-  /** The fallback is in exactly while no real of the virtual is up (reals not decided yet count as not up). */
+  /**
+   * The fallback is in exactly while no real of the virtual is up. Until every
+   * real has had its first check (and none is up yet) nothing is decided: the
+   * original puts the fallback in at start and takes it out again a moment
+   * later when the first check succeeds, a flap we do not repeat.
+   */
   private settleFallback(v: VirtualService): void {
     const anyUp = v.reals.some((r) => this.reals.get(realKey(v, r))?.status === 'up');
+    const undecided = v.reals.some((r) => (this.reals.get(realKey(v, r))?.status ?? 'unknown') === 'unknown');
+    if (!anyUp && undecided) return;
     const vs = this.virtuals.get(v.id)!;
     const svc = this.service(v);
     if (v.fallback && svc) {
@@ -279,6 +307,8 @@ export class Director {
       }
     }
     const on = !anyUp;
+    // The first decision runs the command only to start the fallback; there is nothing to stop yet.
+    if (vs.fallbackOn === undefined && !on) vs.fallbackOn = false;
     if (vs.fallbackOn !== on) {
       vs.fallbackOn = on;
       if (v.fallbackCommand) {

@@ -1,0 +1,33 @@
+/** checktype=connect: a TCP connection to the real within checktimeout (spec §4.3). */
+import * as net from 'node:net';
+import { down, up, withTimeout, type CheckContext, type CheckOutcome } from './types.js';
+
+export function connectCheck(c: CheckContext): Promise<CheckOutcome> {
+  return withTimeout(c, (signal) => tcpConnect(c.real.address, c.port, signal).then((s) => {
+    s.destroy();
+    return up('connected');
+  }), 'connect timeout');
+}
+
+/** A connected socket, or a rejection with the OS error; aborted sockets are destroyed. */
+export function tcpConnect(host: string, port: number, signal: AbortSignal): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host, port });
+    const onAbort = (): void => {
+      s.destroy();
+      reject(new Error('aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    s.once('connect', () => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(s);
+    });
+    s.once('error', (e) => {
+      signal.removeEventListener('abort', onAbort);
+      s.destroy();
+      reject(e);
+    });
+  });
+}
+
+export { down };
