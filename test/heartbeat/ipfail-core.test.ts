@@ -110,8 +110,8 @@ describe('IpfailMachine', () => {
     fc.record({
       kind: fc.constant('message' as const),
       fields: fc.oneof(
-        fc.record({ t: fc.constant('num_ping_nodes'), src: fc.constant('node2'), num_ping: fc.oneof(fc.nat(3).map(String), fc.string()) }),
-        fc.constantFrom({ t: 'you_are_dead' }, { t: 'abort_giveup' }, { t: 'resource', src: 'node2', isstable: '1' }, { t: 'resource', src: 'node2', isstable: '0' }),
+        fc.record<Record<string, string>>({ t: fc.constant('num_ping_nodes'), src: fc.constant('node2'), num_ping: fc.oneof(fc.nat(3).map(String), fc.string()) }),
+        fc.constantFrom<Record<string, string>>({ t: 'you_are_dead' }, { t: 'abort_giveup' }, { t: 'resource', src: 'node2', isstable: '1' }, { t: 'resource', src: 'node2', isstable: '0' }),
         fc.dictionary(fc.constantFrom('t', 'src', 'st', 'from_id', 'isstable', 'info', 'num_ping'), fc.string()),
       ),
       pingCount: fc.nat(3),
