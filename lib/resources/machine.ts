@@ -193,7 +193,7 @@ export class ResourceMachine {
       case 'group-result':
         return this.onGroupResult(e.id, e.outcome, e.failed);
       case 'fence-result':
-        return this.onFenceResult(e.node, e.ok);
+        return this.onFenceResult(e.node, e.ok, e.result);
       case 'tick':
         return;
     }
@@ -429,6 +429,7 @@ export class ResourceMachine {
     if (this.peerShutdone) {
       // The shutdown notice already moved everything here.
       this.log('info', LOG.gaveUp(this.cfg.peerNode));
+      this.sendStonith(this.cfg.peerNode, 'unneeded');
       return;
     }
     this.takeoverFromDeadPeer('mach_down', gaveUp);
@@ -443,12 +444,14 @@ export class ResourceMachine {
     const peerGroups = this.groupsOf('foreign');
     if (gaveUp) {
       this.log('info', LOG.gaveUp(n));
+      this.sendStonith(n, 'unneeded');
     } else if (this.cfg.stonithDevice !== undefined) {
       this.log('info', LOG.resetting(n, this.cfg.stonithDevice));
       this.fence = { deadline: undefined, waiting: true };
       this.out.push({ kind: 'fence', node: n, device: this.cfg.stonithDevice });
       return;
     } else {
+      this.sendStonith(n, 'n_stnth');
       this.log('WARN', LOG.noStonith);
       this.log('WARN', LOG.notProtected);
     }
@@ -479,16 +482,24 @@ export class ResourceMachine {
     });
   }
 
-  private onFenceResult(node: string, ok: boolean): void {
+  /** `t=stonith node=N result=R`, as the original broadcasts after each fence decision or attempt. */
+  private sendStonith(node: string, result: string): void {
+    this.send({ t: 'stonith', node, result });
+  }
+
+  private onFenceResult(node: string, ok: boolean, result?: 'OK' | 'badhost' | 'bad'): void {
     if (this.fence === undefined || !this.fence.waiting || node !== this.cfg.peerNode) return;
     if (!ok) {
-      this.log('ERROR', LOG.notReset(node));
+      // A device that does not control the node says so itself (`Device D cannot reset host N.`).
+      if (result !== 'badhost') this.log('ERROR', LOG.notReset(node));
+      this.sendStonith(node, result ?? 'bad');
       this.log('ERROR', LOG.stonithRetry(node));
       this.fence = { deadline: this.now + this.stonithRetryMs, waiting: false };
       return;
     }
     this.fence = undefined;
     this.log('info', LOG.reset(node));
+    this.sendStonith(node, 'OK');
     this.log('info', LOG.acquiringFrom(node));
     this.takeEverything('mach_down', this.groupsOf('foreign'));
   }

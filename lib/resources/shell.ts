@@ -21,8 +21,8 @@ export interface ResourceShellOptions {
   send(message: ResourceMessage): void;
   log(level: LogLevel, text: string): void;
   rscstatus?(value: RscStatus): void;
-  /** Reset the peer; resolve true on success. Without it a fence request fails (and is retried). */
-  fence?(node: string, device: string): Promise<boolean>;
+  /** Reset the peer; resolve true (or `{ ok, result }`) on success. Without it a fence request fails (and is retried). */
+  fence?(node: string, device: string): Promise<boolean | { readonly ok: boolean; readonly result: 'OK' | 'badhost' | 'bad' }>;
   /** Everything released after a shutdown. */
   shutdownDone?(): void;
   /** Runs the final escalation command; by default spawned detached. */
@@ -89,7 +89,7 @@ export class ResourceShell {
       case 'fence': {
         const f = o.fence ?? (() => Promise.resolve(false));
         void f(a.node, a.device).then(
-          (ok) => this.feed({ kind: 'fence-result', node: a.node, ok }),
+          (r) => this.feed(typeof r === 'boolean' ? { kind: 'fence-result', node: a.node, ok: r } : { kind: 'fence-result', node: a.node, ok: r.ok, result: r.result }),
           () => this.feed({ kind: 'fence-result', node: a.node, ok: false }),
         );
         return;

@@ -78,7 +78,8 @@ export type ResourceEvent =
   /** Graceful stop of this node (heartbeat -k, SIGTERM). */
   | { readonly kind: 'shutdown'; readonly now: number }
   | { readonly kind: 'group-result'; readonly now: number; readonly id: number; readonly outcome: GroupOutcome; readonly failed?: string }
-  | { readonly kind: 'fence-result'; readonly now: number; readonly node: string; readonly ok: boolean }
+  /** The fence's outcome; `result` is the `t=stonith` message's (default OK / bad from `ok`; `badhost`: no device controls the node). */
+  | { readonly kind: 'fence-result'; readonly now: number; readonly node: string; readonly ok: boolean; readonly result?: 'OK' | 'badhost' | 'bad' }
   | { readonly kind: 'tick'; readonly now: number };
 
 export type LogLevel = 'debug' | 'info' | 'WARN' | 'ERROR' | 'CRIT';

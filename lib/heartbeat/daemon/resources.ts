@@ -14,6 +14,9 @@ import { buildScriptEnv, scriptDirs } from '../../resources/runner/index.js';
 import { isStandbyWord } from '../../resources/rsc-sets.js';
 import { ResourceShell } from '../../resources/shell.js';
 import type { LogLevel, ResourceMessage, RscStatus } from '../../resources/types.js';
+import { Fencer } from '../../stonith/fencer.js';
+import { deviceSpecs } from '../../stonith/params.js';
+import { stonithEnvironment } from '../../stonith/environment.js';
 import type { ResourceState } from '../api/view.js';
 import { HaMessage } from '../wire/index.js';
 import type { HeartbeatRuntime, RuntimeLog } from './runtime.js';
@@ -75,6 +78,8 @@ export class DaemonResources {
   private stopping = false;
   private onShutdownDone: (() => void) | undefined;
   private status: RscStatus;
+  /** The STONITH devices ha.cf gives this node (lib/stonith), when there are any. */
+  private readonly fencer: Fencer | undefined;
 
   /** Undefined (with the reason logged) when this ha.cf/haresources cannot be managed here. */
   static create(o: DaemonResourcesOptions): DaemonResources | undefined {
@@ -106,6 +111,12 @@ export class DaemonResources {
       env: o.hacf.env,
       ...(bin !== undefined ? { binDir: bin } : {}),
     });
+    const specs = deviceSpecs(o.hacf, o.localNode);
+    this.fencer =
+      specs.length > 0
+        ? new Fencer({ specs, haDir: o.haDir, env: stonithEnvironment(o.hacf, process.env, (level, text) => this.logLine(level, text)) })
+        : undefined;
+    const fencer = this.fencer;
     this.shell = new ResourceShell({
       config: settings.config,
       runner: { dirs: scriptDirs(o.haDir), env, timeoutMs: settings.scriptTimeoutMs },
@@ -114,6 +125,7 @@ export class DaemonResources {
       rscstatus: (v) => {
         this.status = v;
       },
+      ...(fencer !== undefined ? { fence: (node: string) => fencer.fence(node) } : {}),
       shutdownDone: () => {
         const then = this.onShutdownDone;
         this.onShutdownDone = undefined;
@@ -158,6 +170,7 @@ export class DaemonResources {
 
   close(): void {
     this.shell.close();
+    this.fencer?.close();
   }
 
   private isPeer(node: string): boolean {
@@ -173,6 +186,7 @@ export class DaemonResources {
       const peer = st === 'active' ? 'active' : st === undefined || st === 'dead' ? 'dead' : 'up';
       this.peerDead = peer === 'dead';
       this.shell.feed({ kind: 'comm-up', peer });
+      this.fencer?.startStatusChecks();
     });
     r.on('nodeStatus', (node, status) => {
       if (!this.isPeer(node)) return;
