@@ -7,6 +7,7 @@ import type { LdirectordConfig } from '../../config/ldirectord/model.js';
 import type { Logger } from '../../shared/log/index.js';
 import { IpvsadmBackend, ipvsadmProgram } from '../backend/ipvsadm.js';
 import { MemoryBackend } from '../backend/memory.js';
+import { UserspaceBalancer } from '../balancer/balancer.js';
 import type { IpvsBackend } from '../backend/types.js';
 import type { DirectorDaemon } from './director-daemon.js';
 
@@ -24,5 +25,11 @@ export async function chooseBackend(config: LdirectordConfig, log: Logger): Prom
     return { backend: new IpvsadmBackend(program) };
   }
   log.info(`Using the user-space balancer${want === 'auto' ? ` (${program} -L -n failed: no IPVS in this kernel)` : ''}`);
-  return { backend: new MemoryBackend() };
+  const backend = new MemoryBackend();
+  const balancer = new UserspaceBalancer(backend, log);
+  return {
+    backend,
+    started: async () => balancer.start(),
+    stopped: () => balancer.stop(),
+  };
 }
