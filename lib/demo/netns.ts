@@ -8,16 +8,17 @@
  *
  * Nothing is routed out of these namespaces. Each node also gets a "holder":
  * pid 1 of fresh PID, UTS (host name = node name), mount and IPC namespaces,
- * with the node's own folder bound over /run and a /sys of its network
+ * with the node's own folders bound over /run and /var/lib (so heartbeat's
+ * state goes to its default /var/lib/heartbeat) and a /sys of its network
  * namespace. Every process of the node (heartbeat, resource scripts, the web
  * service) runs under it, so SIGKILL to the holder is a crash of the whole
  * machine; the demo also takes its switch port down, as a dead machine's
  * link goes. Config, state and logs stay in the node's folder (outside the
- * namespace, visible to the demo), given to heartbeat by HA_DIR,
- * HEARTBEAT_STATE_DIR and ha.cf's logfile.
+ * namespace, visible to the demo), given to heartbeat by HA_DIR and ha.cf's
+ * logfile.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { type CommandResult, type DemoCluster, type NodeDirs, type ProcRecord, type RepoFiles, alive, hasCommand, killRecord, makeRunSkeleton, must, nodeDirs, record, run, writeNodeFiles } from './cluster.js';
 import { DemoError, DemoErrorCode, type DemoPlan } from './plan.js';
@@ -25,7 +26,7 @@ import { DemoError, DemoErrorCode, type DemoPlan } from './plan.js';
 export const NETNS_TOOLS = ['ip', 'nsenter', 'unshare', 'mount', 'umount'];
 
 /** The holder's shell script: runs as pid 1 of the node's namespaces. */
-function holderScript(node: string, runDir: string, readyFile: string): string {
+function holderScript(node: string, runDir: string, varLibDir: string, readyFile: string): string {
   const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
   return [
     'set -e',
@@ -34,6 +35,7 @@ function holderScript(node: string, runDir: string, readyFile: string): string {
     'umount -l /sys 2>/dev/null || true',
     'mount -t sysfs -o nosuid,nodev,noexec sysfs /sys',
     `mount --bind ${q(runDir)} /run`,
+    `mount --bind ${q(varLibDir)} /var/lib`,
     `echo ready > ${q(readyFile)}`,
     'set +e',
     "trap '' TERM INT HUP",
@@ -67,6 +69,13 @@ export class NetnsCluster implements DemoCluster {
     if (missing.length) return `missing tools: ${missing.join(', ')}`;
     if (!existsSync('/proc/self/ns/net')) return 'this kernel has no network namespaces';
     return undefined;
+  }
+
+  /** Can our IPaddr2 send gratuitous ARP (iputils arping, or heartbeat's send_arp)? As hbts-funcs decides. */
+  static hasGratuitousArp(): boolean {
+    if (hasCommand('send_arp')) return true;
+    if (!hasCommand('arping')) return false;
+    return /iputils/.test(run('arping', ['-V']).stdout + run('arping', ['-V']).stderr);
   }
 
   ns(name: string): string {
@@ -108,6 +117,13 @@ export class NetnsCluster implements DemoCluster {
       this.#addMachine(n.name, n.address);
     }
     this.#addMachine('client', this.plan.clientAddress ?? '');
+    if (!NetnsCluster.hasGratuitousArp()) {
+      // Without a gratuitous ARP from the new holder the client keeps the dead node's MAC for the
+      // service IP until its ARP entry goes stale (tens of seconds by default). A LAN client would
+      // recover the same way, only later: short neighbour timers bound that to about 2 s here.
+      const ns = this.ns('client');
+      run('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.neigh.eth0.base_reachable_time_ms=500', 'net.ipv4.neigh.eth0.delay_first_probe_time=1', 'net.ipv4.neigh.eth0.retrans_time_ms=200', 'net.ipv4.neigh.eth0.ucast_solicit=1']);
+    }
     for (const n of this.plan.nodes) this.#startHolder(n.name);
   }
 
@@ -120,7 +136,7 @@ export class NetnsCluster implements DemoCluster {
     try {
       child = spawn(
         'nsenter',
-        [`--net=/run/netns/${this.ns(node)}`, '--', 'unshare', '--pid', '--fork', '--mount-proc', '--uts', '--mount', '--ipc', '--propagation', 'private', '--', '/bin/sh', '-c', holderScript(node, d.runDir, ready)],
+        [`--net=/run/netns/${this.ns(node)}`, '--', 'unshare', '--pid', '--fork', '--mount-proc', '--uts', '--mount', '--ipc', '--propagation', 'private', '--', '/bin/sh', '-c', holderScript(node, d.runDir, d.stateDir, ready)],
         { detached: true, stdio: ['ignore', out, out] },
       );
     } finally {
@@ -163,12 +179,12 @@ export class NetnsCluster implements DemoCluster {
   /** The environment heartbeat, its scripts and cl_status get inside a node. */
   #nodeEnv(node: string): NodeJS.ProcessEnv {
     const d = this.#dirs(node);
+    mkdirSync(path.join(d.stateDir, 'heartbeat'), { recursive: true });
     return {
       PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
       LANG: 'C',
       HA_DIR: d.haDir,
       HEARTBEAT_RUN_DIR: '/run',
-      HEARTBEAT_STATE_DIR: d.stateDir,
       HEARTBEAT_API_SOCKET: '/run/heartbeat/register',
       HBDEMO_RUN: '/run',
       HBDEMO_NODEJS: process.execPath,

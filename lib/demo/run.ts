@@ -9,7 +9,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { type DemoCluster, LogTail, repoFiles, run, sleep } from './cluster.js';
+import { createServer } from 'node:net';
+import { type DemoCluster, LogTail, nodeDirs, repoFiles, run, sleep } from './cluster.js';
 import { LoopbackCluster } from './loopback.js';
 import { NetnsCluster } from './netns.js';
 import { DemoError, DemoErrorCode, haresourcesText, makePlan, type DemoMode, type DemoPlan } from './plan.js';
@@ -181,6 +182,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoFigures> {
     if (mode === 'netns') {
       print(`  ${n1.name} ${n1.address}, ${n2.name} ${n2.address}, a client ${plan.clientAddress}, on a private bridge (nothing leaves these namespaces)`);
       print(`  heartbeats: ucast on eth0, udpport ${plan.hbPort}`);
+      if (!NetnsCluster.hasGratuitousArp()) {
+        print('  note: no arping (iputils-arping) or send_arp here, so IPaddr2 cannot send a gratuitous ARP: the client learns');
+        print('  the new holder\'s MAC only when its ARP entry for the service IP expires (shortened to ~2 s in the demo)');
+      }
     } else {
       print(`  ${n1.name} and ${n2.name}: processes of this user with their own config, run and state folders`);
       print(`  heartbeats: multicast ${plan.mcastGroup}:${plan.hbPort} on lo. Without root no address can be added, so the`);
@@ -190,6 +195,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoFigures> {
     print(`  keepalive ${t.keepaliveMs} ms, deadtime ${t.deadtimeS} s, auto_failback on (short demo timings)`);
     print(`  files: ${workDir} (removed at the end)`);
     print('');
+    if (mode === 'loopback') await checkFree(plan.serviceAddress, plan.servicePort);
     cluster.setUp();
 
     step = 'starting the nodes';
@@ -263,9 +269,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoFigures> {
   } catch (e) {
     print(`\nhb-demo: failed during ${step}: ${(e as Error).message}`);
     for (const n of plan.nodes) {
-      print(`--- last lines of ${n.name}'s ha-log:\n${tailOf(cluster.logFile(n.name), 12)}`);
+      const log = cluster.logFile(n.name);
+      print(`--- last lines of ${n.name}'s ha-log:\n${tailOf(log, 12)}`);
+      // The daemon's own output repeats its log lines; it matters when there is no log (it did not start).
       const out = cluster.daemonOut(n.name).trim();
-      if (out) print(`--- ${n.name}'s daemon output:\n${out.split('\n').slice(-8).join('\n')}`);
+      if (out && !existsSync(log)) print(`--- ${n.name}'s daemon output:\n${out.split('\n').slice(-8).join('\n')}`);
+      const web = path.join(nodeDirs(workDir, n.name).runDir, `hbdemo-web-${plan.servicePort}.log`);
+      if (existsSync(web) && readFileSync(web, 'utf8').trim()) print(`--- ${n.name}'s web service output:\n${tailOf(web, 5)}`);
     }
     if (typeof e === 'object' && e !== null) reportedErrors.add(e);
     throw e;
@@ -276,6 +286,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoFigures> {
     const left = cluster.leftovers();
     print(left.length ? `hb-demo: cleanup left: ${left.join(', ')}` : `${stamp()} cleaned up: ${mode === 'netns' ? 'namespaces, ' : ''}processes and ${workDir} are gone`);
   }
+}
+
+/** Loopback: the service address must be free, or the web service cannot start (a clear error now, not a timeout later). */
+function checkFree(address: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new DemoError(DemoErrorCode.Unavailable, `the service address ${address}:${port} is not free (${e.code ?? e.message}): choose another with --web-port`)),
+    );
+    srv.listen({ host: address, port }, () => srv.close(() => resolve()));
+  });
 }
 
 async function waitForRsc(c: DemoCluster, node: string, want: string | readonly string[], timeoutMs: number): Promise<void> {

@@ -7,6 +7,7 @@
  * names its folder, no folder. An interrupted run (SIGINT) cleans up too.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -129,6 +130,21 @@ describe('hb-demo', () => {
     const bad = spawnSync(DEMO, ['--mode', 'cloud'], { encoding: 'utf8', timeout: 20_000 });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("argument 'cloud' is invalid");
+  });
+
+  it('a taken service address is a clear error before anything starts (exit 1), and nothing is left', async () => {
+    const base = 20000 + Math.floor(Math.random() * 20000);
+    const taken = createServer();
+    await new Promise<void>((res) => taken.listen({ host: '127.0.0.100', port: base + 1 }, res));
+    try {
+      const r = await runDemo(['--mode', 'loopback', '--hb-port', String(base), '--web-port', String(base + 1)], { timeoutMs: 30_000 });
+      expect(r.status, r.out).toBe(1);
+      expect(r.out).toContain(`hb-demo: failed during setting up: the service address 127.0.0.100:${base + 1} is not free (EADDRINUSE): choose another with --web-port`);
+      expect(r.out).not.toContain('starting heartbeat');
+      expectNothingLeft(r);
+    } finally {
+      taken.close();
+    }
   });
 
   if (isRoot) {
