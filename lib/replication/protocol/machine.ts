@@ -616,6 +616,7 @@ export class ReplicationMachine {
   private onChannelClosed(ch: number, reason: string): void {
     if (this.pending.delete(ch)) return;
     if (ch !== this.channel) return;
+    if (this.phase === 'auth') this.log('error', 'Authentication of peer failed, trying again.');
     this.log('warn', `Connection closed by peer or network: ${reason}`);
     this.dropConnection(this.phase === 'done' ? 'NetworkFailure' : 'BrokenPipe', true);
   }
