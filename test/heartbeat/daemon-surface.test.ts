@@ -86,6 +86,46 @@ describe('heartbeat daemon surface (one node on loopback)', () => {
     expect(hb('-k').status).toBe(0);
   }, 30_000);
 
+  it('HUP with a changed ha.cf: new log file, debug level and keepalive in the same process; a broken one is refused', async () => {
+    const hacf = file('ha.d/ha.cf');
+    const original = readFileSync(hacf, 'utf8');
+    const api = { env: { HEARTBEAT_API_SOCKET: file('run/heartbeat/register') } };
+    try {
+      expect(hb().status).toBe(0);
+      const pid = Number(readFileSync(file('run/heartbeat.pid'), 'utf8').trim());
+      await waitFor(() => existsSync(file('run/heartbeat/register')), 5000, 'the API socket');
+      expect(runBin('cl_status', ['hbparameter', '-p', 'debug'], api).stdout).toBe('0\n');
+      const gen = readFileSync(file('lib/hb_generation'), 'latin1');
+
+      writeFileSync(hacf, original.replace(`logfile ${file('ha-log')}`, `logfile ${file('ha-log.new')}\ndebugfile ${file('ha-debug')}\ndebug 1`).replace('keepalive 100ms', 'keepalive 200ms'));
+      expect(hb('-r').status).toBe(0);
+      await waitFor(() => log().includes('info: log destinations (logfile, debugfile, logfacility) reopened as configured'), 5000, 'the reload');
+      expect(log()).toContain('info: keepalive now 200 ms (was 100 ms)');
+      expect(log()).toContain('info: debug now 1 (was 0)');
+      // Lines after the switch go to the new files; the old one gets no more.
+      const newLog = (): string => (existsSync(file('ha-log.new')) ? readFileSync(file('ha-log.new'), 'utf8') : '');
+      const oldLength = log().length;
+      expect(runBin('cl_status', ['hbparameter', '-p', 'debug'], api).stdout).toBe('1\n');
+      expect(runBin('cl_status', ['hbparameter', '-p', 'keepalive'], api).stdout).toBe('200ms\n');
+      process.kill(pid, 'SIGHUP');
+      await waitFor(() => newLog().includes('info: Configuration unchanged.'), 5000, 'the second reload in the new file');
+      expect(log().length).toBe(oldLength);
+      // The new debugfile gets every line too.
+      expect(readFileSync(file('ha-debug'), 'utf8')).toContain('info: Configuration unchanged.');
+
+      writeFileSync(hacf, original.replace('keepalive 100ms', 'keepalive fast'));
+      process.kill(pid, 'SIGHUP');
+      await waitFor(() => newLog().includes('keeps running with the old one'), 5000, 'the refusal');
+      expect(newLog()).toMatch(new RegExp(`ERROR: ${file('ha.d/ha.cf').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4: `));
+      expect(runBin('cl_status', ['hbparameter', '-p', 'keepalive'], api).stdout).toBe('200ms\n');
+      expect(readFileSync(file('run/heartbeat.pid'), 'utf8').trim()).toBe(String(pid));
+      expect(readFileSync(file('lib/hb_generation'), 'latin1')).toBe(gen);
+    } finally {
+      writeFileSync(hacf, original);
+      hb('-k');
+    }
+  }, 30_000);
+
   it('a broken configuration does not start: exit 6 with the diagnostics', () => {
     const bad = mkdtempSync(path.join(tmpdir(), 'hbd-bad-'));
     try {

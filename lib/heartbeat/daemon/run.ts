@@ -102,6 +102,25 @@ export async function startHeartbeat(o: DaemonOptions): Promise<number> {
   }
 }
 
+/** Waits `ms`; true when SIGTERM came meanwhile. HUP, USR1 and USR2 are ignored while waiting. */
+async function restartPause(ms: number): Promise<boolean> {
+  const ignore = (): void => {};
+  const others = ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
+  for (const sig of others) process.on(sig, ignore);
+  let onTerm = (): void => {};
+  const terminated = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    onTerm = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    process.once('SIGTERM', onTerm);
+  });
+  process.off('SIGTERM', onTerm);
+  for (const sig of others) process.off(sig, ignore);
+  return terminated;
+}
+
 /** How long a restart waits with the media closed: "make sure they notice we're dead" (deadtime + 1 s, whole seconds, as the original). */
 export function restartPauseMs(deadtimeMs: number): number {
   return (Math.ceil(deadtimeMs / 1000) + 1) * 1000;
@@ -314,16 +333,20 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
   await api?.close();
   await Promise.all(runtime.media.map((m) => m.close().catch(() => {})));
   log.info(`${o.localNode} Heartbeat shutdown complete.`);
-  releasePid();
   if (restartAfterStop) {
     const pause = restartPauseMs(reloader.current.config.hacf.timings.deadtimeMs);
     log.info('Heartbeat restart triggered.');
     log.info('Restarting heartbeat.');
     log.info(`Performing heartbeat restart in ${pause} ms (same process; the peers see us dead first).`);
     await log.close();
-    await new Promise((r) => setTimeout(r, pause));
-    return 'restart';
+    // Between the two runs no handler is wired: keep HUP/USR1/USR2 from killing us; TERM ends the pause and the daemon.
+    // The pid file stays ours meanwhile (heartbeat -s / -k still find us); the next run takes it afresh.
+    const terminated = await restartPause(pause);
+    releasePid();
+    process.off('exit', releasePid);
+    return terminated ? 0 : 'restart';
   }
+  releasePid();
   await log.close();
   return 0;
 }

@@ -159,13 +159,6 @@ export class HeartbeatRuntime extends EventEmitter<RuntimeEvents> {
     this.apply(step, now);
   }
 
-  /** A medium reopened in place of a lost one (serial device back, socket error): same link. */
-  replaceMedium(old: Medium, fresh: Medium): void {
-    if (this.stopped) return;
-    this.unlisten(old);
-    this.mediaNow = this.mediaNow.map((m) => (m === old ? fresh : m));
-    if (this.started) this.listen(fresh);
-  }
 
   /** Graceful stop: shutdone now, `exit` 2 s later (the membership decides). */
   shutdown(): void {
