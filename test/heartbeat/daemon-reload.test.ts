@@ -150,4 +150,49 @@ describe('heartbeat reload (SIGHUP, -r) in a running cluster', () => {
     await c.waitForClStatus('node2', ['nodestatus', 'node1'], 'active', 2000);
     expect(c.log('node2').slice(from2)).not.toMatch(/node node1: is dead/);
   }, 90_000);
+
+  itWithTools(HBNET_TOOLS, 'a node and its ucast line added by reload join the running cluster; removed again, they are forgotten', async () => {
+    const c = cluster({ HBNET_MEDIA: 'ucast', HBNET_HARESOURCES: '# no resources' });
+    c.hbnet(['up', 'node1', 'node2', 'node3']);
+    const three: Record<string, string> = {};
+    const two: Record<string, string> = {};
+    for (const n of ['node1', 'node2']) {
+      three[n] = read(file(c, n, 'ha.d/ha.cf'));
+      two[n] = three[n]!.split('\n').filter((l) => l !== 'node node3' && l !== 'ucast eth0 10.77.0.13').join('\n');
+      writeFileSync(file(c, n, 'ha.d/ha.cf'), two[n]!);
+    }
+    await c.startOurs(['node1', 'node2']);
+    await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', STARTUP_MS);
+    await c.startOurs(['node3']);
+    expect(c.exec('node1', [c.ourClStatus, 'listnodes']).stdout).toBe('node2\nnode1\n');
+    const from1 = c.log('node1').length;
+    const from2 = c.log('node2').length;
+
+    for (const n of ['node1', 'node2']) {
+      writeFileSync(file(c, n, 'ha.d/ha.cf'), three[n]!);
+      expect(c.exec(n, [HEARTBEAT, '-r']).status).toBe(0);
+    }
+    await c.waitForLog('node1', 'info: node added: node3', 5000, from1);
+    expect(c.log('node1').slice(from1)).toContain('info: medium added: ucast eth0 10.77.0.13');
+    await c.waitForClStatus('node1', ['nodestatus', 'node3'], 'active', STARTUP_MS);
+    await c.waitForClStatus('node2', ['nodestatus', 'node3'], 'active', STARTUP_MS);
+    await c.waitForClStatus('node3', ['nodestatus', 'node1'], 'active', STARTUP_MS);
+    await c.waitForClStatus('node3', ['nodestatus', 'node2'], 'active', STARTUP_MS);
+    expect(c.exec('node1', [c.ourClStatus, 'listnodes']).stdout).toBe('node3\nnode2\nnode1\n');
+
+    const from1b = c.log('node1').length;
+    writeFileSync(file(c, 'node1', 'ha.d/ha.cf'), two['node1']!);
+    expect(c.exec('node1', [HEARTBEAT, '-r']).status).toBe(0);
+    await c.waitForLog('node1', 'info: node removed: node3', 5000, from1b);
+    expect(c.log('node1').slice(from1b)).toContain('info: medium removed: ucast eth0 10.77.0.13');
+    expect(c.exec('node1', [c.ourClStatus, 'listnodes']).stdout).toBe('node2\nnode1\n');
+    expect(c.exec('node1', [c.ourClStatus, 'nodestatus', 'node3']).status).not.toBe(0);
+    // node3 no longer hears node1 (no ucast to it): it declares node1 dead, node2 stays.
+    await c.waitForLog('node3', 'WARN: node node1: is dead', 10_000);
+    await c.waitForClStatus('node3', ['nodestatus', 'node2'], 'active', 2000);
+    for (const [n, from] of [['node1', from1], ['node2', from2]] as const) {
+      expect(c.log(n).slice(from)).not.toMatch(/node node[12]: is dead/);
+    }
+    await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', 2000);
+  }, 90_000);
 });
