@@ -1,0 +1,144 @@
+/**
+ * STONITH in an hbnet cluster of two of our daemons: node1 holds svc1 and is
+ * SIGKILLed; node2, with `stonith_host * external/hbtsfence node1`, resets
+ * node1 through the external plugin before it starts svc1. The plugin writes
+ * a timestamped line to the node's /var/log/fence.log per call; hbnet's
+ * hbdummy resource writes its own timestamps to /var/log/hbdummy.log. With a
+ * plugin that fails twice, the takeover waits and retries every 5 s
+ * ("STONITH of node1 failed.  Retrying...") until the fence succeeds.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, afterEach, describe, expect } from 'vitest';
+import { itWithTools } from '../helpers/env.js';
+import { DEADTIME_MS, HBNET_TOOLS, HbCluster, KEEPALIVE_MS } from './daemon-harness.js';
+
+const STARTUP_MS = 20_000;
+const clusters: HbCluster[] = [];
+const downAll = (): void => {
+  for (const c of clusters.splice(0)) c.down();
+};
+
+/** The external plugin: cluster-glue's contract; `reset` fails while /var/log/fence-fail counts above 0. */
+const PLUGIN = `#!/bin/sh
+log=/var/log/fence.log
+case "$1" in
+  getconfignames) echo hostlist ;;
+  gethosts) for h in $(echo "$hostlist" | tr ',' ' '); do echo "$h"; done ;;
+  status) exit 0 ;;
+  reset)
+    n=0; [ -f /var/log/fence-fail ] && n=$(cat /var/log/fence-fail)
+    if [ "$n" -gt 0 ]; then
+      echo $((n - 1)) > /var/log/fence-fail
+      echo "$(date +%s.%N) fail $2" >> "$log"
+      exit 1
+    fi
+    echo "$(date +%s.%N) reset $2" >> "$log"
+    exit 0 ;;
+  *) exit 1 ;;
+esac
+`;
+
+interface Stamped {
+  readonly at: number;
+  readonly words: readonly string[];
+}
+
+/** Lines `<epoch.frac> word...` of a node's /var/log file. */
+function stamped(c: HbCluster, node: string, file: string): Stamped[] {
+  const f = path.join(c.state, 'nodes', node, 'log', file);
+  if (!existsSync(f)) return [];
+  return readFileSync(f, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const [at, ...words] = l.split(' ');
+      return { at: Math.round(Number(at) * 1000), words };
+    });
+}
+
+async function waitFor<T>(what: string, get: () => T | undefined, timeoutMs: number, c: HbCluster): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = get();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`no ${what} after ${timeoutMs} ms\n${c.log('node2')}\n--- daemon.out:\n${c.daemonOut('node2')}`);
+    await new Promise((r) => setTimeout(r, 10)); // poll interval of a bounded condition wait
+  }
+}
+
+const svc1 = (c: HbCluster, node: string, op: string): Stamped | undefined => stamped(c, node, 'hbdummy.log').find((x) => x.words[1] === 'svc1' && x.words[2] === op);
+
+function cluster(): HbCluster {
+  const c = new HbCluster({
+    HBNET_MEDIA: 'ucast',
+    HBNET_AUTO_FAILBACK: 'on',
+    HBNET_HARESOURCES: 'node1 hbdummy::svc1',
+    HBNET_HACF_EXTRA: 'stonith_host * external/hbtsfence node1\\nenv STONITH_EXTERNAL_DIR=/etc/ha.d/stonith\\nenv STONITH_TIMEOUT=10',
+  });
+  clusters.push(c);
+  c.hbnet(['up', 'node1', 'node2']);
+  for (const n of ['node1', 'node2']) {
+    const dir = path.join(c.state, 'nodes', n, 'ha.d/stonith');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'hbtsfence'), PLUGIN);
+    chmodSync(path.join(dir, 'hbtsfence'), 0o755);
+  }
+  return c;
+}
+
+/** Both nodes up, node1 holding svc1, past node1's start-up dead time. */
+async function node1Holding(c: HbCluster): Promise<void> {
+  const started = await c.startOurs(['node1', 'node2']);
+  await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', STARTUP_MS);
+  await waitFor('svc1 start on node1', () => svc1(c, 'node1', 'start'), STARTUP_MS, c);
+  await c.waitForClStatus('node2', ['rscstatus'], 'none', 10_000);
+  await c.waitUntil(started['node1']! + 5000 + 2 * KEEPALIVE_MS);
+}
+
+describe('heartbeat daemon: STONITH with an external plugin', () => {
+  afterEach(downAll);
+  afterAll(downAll);
+
+  itWithTools(HBNET_TOOLS, 'node1 killed: node2 resets it through external/hbtsfence before it starts svc1', async () => {
+    const c = cluster();
+    await node1Holding(c);
+    expect(stamped(c, 'node2', 'fence.log')).toEqual([]);
+    const from = c.log('node2').length;
+    const killedAt = Date.now();
+    c.hbnet(['kill', 'node1']);
+    const start = await waitFor('svc1 start on node2', () => svc1(c, 'node2', 'start'), DEADTIME_MS + 10_000, c);
+    const fences = stamped(c, 'node2', 'fence.log');
+    expect(fences.map((f) => f.words.join(' '))).toEqual(['reset node1']);
+    expect(fences[0]!.at).toBeLessThanOrEqual(start.at);
+    expect(fences[0]!.at).toBeGreaterThanOrEqual(killedAt);
+    // The fence adds little to the takeover: still within deadtime + 1 s of the kill.
+    expect(start.at - killedAt).toBeLessThanOrEqual(DEADTIME_MS + 1000);
+    const log = c.log('node2').slice(from);
+    const order = ['WARN: node node1: is dead', 'info: Resetting node node1 with [external/hbtsfence]', 'info: node node1 now reset.', 'info: Resources being acquired from node1.'].map((l) => log.indexOf(l));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(log).not.toContain('No STONITH device configured.');
+    await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 5000);
+  }, 120_000);
+
+  itWithTools(HBNET_TOOLS, 'a plugin that fails twice: the takeover waits, retrying every 5 s, and svc1 starts only after the fence succeeds', async () => {
+    const c = cluster();
+    writeFileSync(path.join(c.state, 'nodes', 'node2', 'log', 'fence-fail'), '2');
+    await node1Holding(c);
+    const from = c.log('node2').length;
+    c.hbnet(['kill', 'node1']);
+    const start = await waitFor('svc1 start on node2', () => svc1(c, 'node2', 'start'), DEADTIME_MS + 20_000, c);
+    const fences = stamped(c, 'node2', 'fence.log');
+    expect(fences.map((f) => f.words.join(' '))).toEqual(['fail node1', 'fail node1', 'reset node1']);
+    // Retries 5 s apart (the original's interval), and nothing started before the fence.
+    expect(fences[1]!.at - fences[0]!.at).toBeGreaterThanOrEqual(4_900);
+    expect(fences[2]!.at - fences[1]!.at).toBeGreaterThanOrEqual(4_900);
+    expect(fences[2]!.at).toBeLessThanOrEqual(start.at);
+    const log = c.log('node2').slice(from);
+    expect(log.split('ERROR: STONITH of node1 failed.  Retrying...').length - 1).toBe(2);
+    expect(log.split('ERROR: Host node1 not reset!').length - 1).toBe(2);
+    expect(log.split('info: Resetting node node1 with [external/hbtsfence]').length - 1).toBe(3);
+    expect(log.indexOf('info: node node1 now reset.')).toBeGreaterThan(log.lastIndexOf('STONITH of node1 failed.'));
+  }, 120_000);
+});
