@@ -92,7 +92,7 @@ async function node1Holding(c: HbCluster): Promise<void> {
   const started = await c.startOurs(['node1', 'node2']);
   await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', STARTUP_MS);
   await waitFor('svc1 start on node1', () => svc1(c, 'node1', 'start'), STARTUP_MS, c);
-  await c.waitForClStatus('node2', ['rscstatus'], 'none', 10_000);
+  await c.waitForClStatus('node2', ['rscstatus'], 'local', 10_000); // 3.0.6: an idle node reports its (empty) local class
   await c.waitUntil(started['node1']! + 5000 + 2 * KEEPALIVE_MS);
 }
 
@@ -119,7 +119,7 @@ describe('heartbeat daemon: STONITH with an external plugin', () => {
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(log).not.toContain('No STONITH device configured.');
-    await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 5000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'all', 5000);
   }, 120_000);
 
   itWithTools(HBNET_TOOLS, 'a plugin that fails twice: the takeover waits, retrying every 5 s, and svc1 starts only after the fence succeeds', async () => {
