@@ -78,10 +78,15 @@ describe('meatware against cluster-glue', () => {
     await configurePositional(d, host);
     const reset = d.reset(host);
     try {
-      await waitFor(() => existsSync(fifo), 5_000);
-      const mc = spawnSync(ORIG_MEATCLIENT, ['-c', host], { input: 'y\n', encoding: 'utf8', timeout: 20_000 });
-      expect(mc.stdout).toContain('reset confirmed');
-      expect(mc.status).toBe(0);
+      // The FIFO is open for reading once the operator is asked (the line comes just before the open).
+      await waitFor(() => logs.some((l) => l.text.startsWith('OPERATOR INTERVENTION REQUIRED')), 5_000);
+      const mc = spawn(ORIG_MEATCLIENT, ['-c', host], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      mc.stdout.on('data', (d) => (out += d));
+      mc.stdin.end('y\n');
+      const code = await new Promise<number>((r) => mc.on('close', (c) => r(c ?? -1)));
+      expect(out).toContain('reset confirmed');
+      expect(code).toBe(0);
       expect(await reset).toBe(S.OK);
       expect(logs).toContainEqual({ level: 'info', text: `node Meatware-reset: ${host}` });
     } finally {
