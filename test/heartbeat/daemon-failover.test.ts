@@ -260,7 +260,9 @@ describe.concurrent('failover of IPaddr + Filesystem (shared loop disk) + an LSB
       // A heal settled by the resource managers, not the original's restart of both nodes (heartbeat-live.md §3.7).
       for (const [n, peer] of [['node1', 'node2'], ['node2', 'node1']] as const) {
         const after = f.c.log(n).slice(n === 'node1' ? n1log : 0);
-        expect(after).toContain(`CRIT: Cluster node ${peer} returning after partition.`);
+        expect(after.match(new RegExp(`CRIT: Cluster node ${peer} returning after partition\\.`, 'g'))).toHaveLength(1);
+        expect(after.match(/Split_Brain/g)).toHaveLength(1);
+        expect(after).toContain(`info: Partition healed: keeping the groups this node owns, releasing those ${peer} owns.`);
         expect(after).not.toContain('Heartbeat restart triggered.');
         expect(after).not.toContain('Giving up all HA resources.');
       }

@@ -11,6 +11,7 @@ import type { HaCf } from '../../config/hacf/model.js';
 import type { ResourceGroup } from '../../config/haresources/parse.js';
 import { resourceSettings } from '../../resources/config.js';
 import { buildScriptEnv, scriptDirs } from '../../resources/runner/index.js';
+import { LOG } from '../../resources/log-lines.js';
 import { isStandbyWord } from '../../resources/rsc-sets.js';
 import { ResourceShell } from '../../resources/shell.js';
 import type { LogLevel, ResourceMessage, RscStatus } from '../../resources/types.js';
@@ -80,6 +81,8 @@ export class DaemonResources {
   private status: RscStatus;
   /** The STONITH devices ha.cf gives this node (lib/stonith), when there are any. */
   private readonly fencer: Fencer | undefined;
+  /** Lines the resource machine logs that the daemon's membership logs too (shutdown notice, returning after partition). */
+  private readonly membershipLines: ReadonlySet<string>;
 
   /** Undefined (with the reason logged) when this ha.cf/haresources cannot be managed here. */
   static create(o: DaemonResourcesOptions): DaemonResources | undefined {
@@ -96,6 +99,7 @@ export class DaemonResources {
     const stopFailureCommand = fromEnv !== undefined && fromEnv.trim() !== '' ? fromEnv.trim().split(/\s+/) : o.stopFailureCommand;
     const settings = resourceSettings(o.hacf, { groups: o.groups }, o.localNode, stopFailureCommand !== undefined ? { stopFailureCommand } : {});
     this.peer = settings.config.peerNode;
+    this.membershipLines = new Set([LOG.shutdownNotice(this.peer), LOG.partition(this.peer), LOG.splitBrain, LOG.heavyLoad, LOG.faq, LOG.faqUrl]);
     this.runtime = o.runtime;
     this.log = o.log;
     const bin = binDir();
@@ -229,8 +233,8 @@ export class DaemonResources {
   }
 
   private logLine(level: LogLevel, text: string): void {
-    // The membership logs the peer's shutdown notice already (one line, as the original).
-    if (text === `Received shutdown notice from '${this.peer}'.`) return;
+    // The membership logs these already; the original logs them once.
+    if (this.membershipLines.has(text)) return;
     switch (level) {
       case 'CRIT':
         return this.log.crit(text);
