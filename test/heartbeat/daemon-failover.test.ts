@@ -175,7 +175,7 @@ describe.concurrent('failover of IPaddr + Filesystem (shared loop disk) + an LSB
       const [s1] = await Promise.all([f.start('node1'), f.start('node2')]);
       await f.waitForService('node1', 'start', STARTUP_MS);
       await f.waitForRscstatus('node1', 'local', 10_000);
-      await f.waitForRscstatus('node2', 'none', 10_000);
+      await f.waitForRscstatus('node2', 'local', 10_000);
       expect(f.scriptRuns('node1')).toEqual([
         ['IPaddr', 'start'],
         ['Filesystem', 'start'],
@@ -185,16 +185,16 @@ describe.concurrent('failover of IPaddr + Filesystem (shared loop disk) + an LSB
 
       await f.pastStartupDeadtime(s1, KEEPALIVE_MS);
       await crashNode1AndExpectTakeover(f, sum, TAKEOVER_BOUND_MS);
-      await f.waitForRscstatus('node2', 'foreign', 10_000);
+      await f.waitForRscstatus('node2', 'all', 10_000);
 
       const restarted = await restartNode1AndExpectFailback(f, sum);
       await f.waitForRscstatus('node1', 'local', 10_000);
-      await f.waitForRscstatus('node2', 'none', 10_000);
+      await f.waitForRscstatus('node2', 'local', 10_000);
 
       // Graceful stop of the holder hands the group to node2.
       await f.pastStartupDeadtime(restarted, KEEPALIVE_MS);
       await gracefulStopHandsOver(f, 'node1', 'node2', sum);
-      await f.waitForRscstatus('node2', 'foreign', 10_000);
+      await f.waitForRscstatus('node2', 'all', 10_000);
     });
   }, 150_000);
 
@@ -212,7 +212,7 @@ describe.concurrent('failover of IPaddr + Filesystem (shared loop disk) + an LSB
       const n2 = f.serviceCalls('node2').length;
       const s1b = await f.start('node1');
       await f.waitForRscstatus('node1', 'none', 20_000);
-      await f.waitForRscstatus('node2', 'foreign', 10_000);
+      await f.waitForRscstatus('node2', 'all', 10_000);
       expect(await f.holdsAll('node2')).toBe(true);
       expect(await f.holdsNothing('node1')).toBe(true);
       expect(f.serviceCalls('node2').slice(n2).filter((x) => x.op !== 'status')).toEqual([]);
@@ -220,7 +220,7 @@ describe.concurrent('failover of IPaddr + Filesystem (shared loop disk) + an LSB
 
       await f.pastStartupDeadtime(s1b, KEEPALIVE_MS);
       await gracefulStopHandsOver(f, 'node2', 'node1', sum);
-      await f.waitForRscstatus('node1', 'local', 10_000);
+      await f.waitForRscstatus('node1', 'all', 10_000);
     });
   }, 150_000);
 
@@ -229,7 +229,7 @@ describe.concurrent('failover of IPaddr + Filesystem (shared loop disk) + an LSB
       const [s1] = await Promise.all([f.start('node1'), f.start('node2')]);
       await f.waitForService('node1', 'start', STARTUP_MS);
       await f.waitForRscstatus('node1', 'local', 10_000);
-      await f.waitForRscstatus('node2', 'none', 10_000);
+      await f.waitForRscstatus('node2', 'local', 10_000);
       const sum = await expectNode1HoldsAndWritePayload(f);
       await f.pastStartupDeadtime(s1, KEEPALIVE_MS);
 
@@ -273,7 +273,7 @@ describe.concurrent('failover of IPaddr + Filesystem (shared loop disk) + an LSB
       expect(await f.holdsNothing('node2')).toBe(true);
       expect(await f.checksum('node1')).toBe(sum);
       await f.waitForRscstatus('node1', 'local', 10_000);
-      await f.waitForRscstatus('node2', 'none', 10_000);
+      await f.waitForRscstatus('node2', 'local', 10_000);
     });
   }, 120_000);
 });
@@ -294,12 +294,12 @@ describe.concurrent('the same failover in a mixed cluster with the original hear
       // Our node2 joins within the original's initdead (see daemon-resources.test.ts).
       const [s1] = await Promise.all([f.start('node1'), f.start('node2')]);
       await f.waitForService('node1', 'start', 60_000);
-      await f.waitForRscstatus('node2', 'none', 20_000);
+      await f.waitForRscstatus('node2', 'local', 20_000);
       const sum = await expectNode1HoldsAndWritePayload(f);
 
       await f.pastStartupDeadtime(s1, KEEPALIVE_MS);
       await crashNode1AndExpectTakeover(f, sum, TAKEOVER_BOUND_MS);
-      await f.waitForRscstatus('node2', 'foreign', 10_000);
+      await f.waitForRscstatus('node2', 'all', 10_000);
 
       await restartNode1AndExpectFailback(f, sum);
     });
