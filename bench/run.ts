@@ -6,6 +6,7 @@ import { benchCpu, benchDetection, printCpu, printDetection, type CpuFigures, ty
 import { ORIGINAL, sharedDir } from './hbnet.js';
 import { benchStandby, benchTakeover, printStandby, printTakeover, type ResourceBenchConfig } from './resources.js';
 import { benchStartup } from './startup.js';
+import { benchBalancer, benchLdChecks, printBalancer, printLdChecks } from './ldirectord.js';
 
 // dist/bench/run.js -> repository root
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -93,7 +94,7 @@ async function runDaemonBenches(which: Set<string>): Promise<void> {
 }
 
 // BENCH_ONLY=startup,detection,cpu,takeover,standby (or --only=...) runs a subset; default all.
-const ALL = ['startup', 'detection', 'cpu', 'takeover', 'standby'];
+const ALL = ['startup', 'detection', 'cpu', 'takeover', 'standby', 'ldchecks', 'balancer'];
 const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? process.env.BENCH_ONLY ?? '';
 const which = new Set(onlyArg.trim() ? onlyArg.split(',').map((s) => s.trim()).filter(Boolean) : ALL);
 const unknown = [...which].filter((w) => !ALL.includes(w));
@@ -103,3 +104,12 @@ if (unknown.length) {
 }
 if (which.has('startup')) printStartup();
 if (['detection', 'cpu', 'takeover', 'standby'].some((w) => which.has(w))) await runDaemonBenches(which);
+if (which.has('ldchecks')) {
+  if (process.getuid?.() !== 0) console.log('== ldirectord checks: skipped, 1,000 loopback listeners on 127.0.40-43.x need root (ulimit) ==');
+  else printLdChecks(await benchLdChecks(repoRoot, envInt('BENCH_LD_SECONDS', 15)));
+}
+if (which.has('balancer')) {
+  const mb = envInt('BENCH_BALANCER_MB', 512);
+  const conns = envInt('BENCH_BALANCER_CONNS', 2000);
+  printBalancer(await benchBalancer(repoRoot, mb, conns), mb, conns);
+}

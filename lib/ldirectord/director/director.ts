@@ -46,9 +46,12 @@ export class Director {
   private readonly virtuals = new Map<string, VirtualState>();
   private table: IpvsTable = { services: [] };
   private out: DirectorAction[] = [];
+  /** The check targets of the current configuration, by id (built once per configuration). */
+  private targets: Map<string, CheckTarget>;
 
   constructor(config: LdirectordConfig) {
     this.config = config;
+    this.targets = new Map(checkTargets(config).map((t) => [t.id, t]));
   }
 
   get configuration(): LdirectordConfig {
@@ -57,7 +60,7 @@ export class Director {
 
   /** The checks to run each round: one per distinct real id. */
   checkTargets(): CheckTarget[] {
-    return checkTargets(this.config);
+    return [...this.targets.values()];
   }
 
   /** Whether a real is believed up (`undefined`: not decided yet). */
@@ -80,7 +83,7 @@ export class Director {
    * transitions too), which keeps a busy director off ipvsadm.
    */
   wouldChange(id: string, ok: boolean): boolean {
-    const target = this.checkTargets().find((t) => t.id === id);
+    const target = this.targets.get(id);
     return (target?.members ?? []).some(({ virtual, real }) => {
       const st = this.reals.get(realKey(virtual, real));
       if (st === undefined || st.status === 'unknown') return true;
@@ -97,7 +100,7 @@ export class Director {
   /** A check result for one target, applied to every virtual that lists the real. */
   checked(table: IpvsTable, id: string, ok: boolean): DirectorAction[] {
     this.begin(table);
-    const target = this.checkTargets().find((t) => t.id === id);
+    const target = this.targets.get(id);
     for (const m of target?.members ?? []) {
       if (ok) this.realSucceeded(m.virtual, m.real);
       else this.realFailed(m.virtual, m.real);
@@ -110,6 +113,7 @@ export class Director {
     this.begin(table);
     const before = this.config;
     this.config = next;
+    this.targets = new Map(checkTargets(next).map((t) => [t.id, t]));
     const nextIds = new Set(next.virtuals.map((v) => v.id));
     const keep = new Set<string>();
     for (const v of next.virtuals) for (const r of v.reals) keep.add(realKey(v, r));
