@@ -184,7 +184,7 @@ export async function benchStandby(cfg: ResourceBenchConfig, impl: Impl, trials:
         const hLog = c.logSize(holder);
         const pLog = c.logSize(peer);
         const requestAt = Date.now();
-        c.hbnet(['exec', holder, ...standby.map((a) => (a === '$NODE' ? holder : a))]);
+        c.hbnet(['exec', holder, ...standby]);
         const stop = await waitForCall(c, holder, 'stop', 15_000, hCalls);
         const start = await waitForCall(c, peer, 'start', 15_000, pCalls);
         out.requestToStopMs.push(stop.at - requestAt);

@@ -75,11 +75,7 @@ async function runDaemonBenches(which: Set<string>): Promise<void> {
   }
   if (which.has('takeover') || which.has('standby')) {
     const trials = envInt('BENCH_TRIALS', 5);
-    // Ours: bin/hb_standby once it exists, else the same message through the API as a named client.
-    const ourStandby = existsSync(path.join(repoRoot, 'bin/hb_standby'))
-      ? [path.join(repoRoot, 'bin/hb_standby')]
-      : [process.execPath, path.join(repoRoot, 'dist/bench/api-send.js'), '$NODE', 't=ask_resources', 'rsc_hold=all', 'info=me'];
-    const rcfg: ResourceBenchConfig = { ...cfg, standby: { ours: ourStandby, original: ['/usr/share/heartbeat/hb_standby'] } };
+    const rcfg: ResourceBenchConfig = { ...cfg, standby: { ours: [path.join(repoRoot, 'bin/hb_standby')], original: ['/usr/share/heartbeat/hb_standby'] } };
     if (which.has('takeover')) {
       const ours = await benchTakeover(rcfg, 'ours', trials, 90_000);
       const original = noOriginal ?? (await benchTakeover(rcfg, 'original', trials, 150_000));

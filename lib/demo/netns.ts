@@ -26,7 +26,7 @@ import { DemoError, DemoErrorCode, type DemoPlan } from './plan.js';
 export const NETNS_TOOLS = ['ip', 'nsenter', 'unshare', 'mount', 'umount'];
 
 /** The holder's shell script: runs as pid 1 of the node's namespaces. */
-function holderScript(node: string, runDir: string, varLibDir: string, readyFile: string): string {
+function holderScript(node: string, runDir: string, varLibDir: string | undefined, readyFile: string): string {
   const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
   return [
     'set -e',
@@ -35,7 +35,7 @@ function holderScript(node: string, runDir: string, varLibDir: string, readyFile
     'umount -l /sys 2>/dev/null || true',
     'mount -t sysfs -o nosuid,nodev,noexec sysfs /sys',
     `mount --bind ${q(runDir)} /run`,
-    `mount --bind ${q(varLibDir)} /var/lib`,
+    ...(varLibDir !== undefined ? [`mount --bind ${q(varLibDir)} /var/lib`] : []),
     `echo ready > ${q(readyFile)}`,
     'set +e',
     "trap '' TERM INT HUP",
@@ -50,6 +50,7 @@ export class NetnsCluster implements DemoCluster {
   readonly #holders = new Map<string, { holder: ProcRecord; unshare: ProcRecord | undefined }>();
   readonly #probes: ProcRecord[] = [];
   #created: string[] = [];
+  readonly #privateVarLib: boolean;
   #tornDown = false;
 
   constructor(
@@ -61,6 +62,12 @@ export class NetnsCluster implements DemoCluster {
   ) {
     this.#files = files;
     this.#prefix = prefix;
+    // /run and /var/lib are covered by each node's own folders: what a node runs must live elsewhere.
+    const under = (p: string, dir: string): boolean => p === dir || p.startsWith(dir + '/');
+    const used = [files.root, workDir, process.execPath];
+    const hidden = used.find((p) => under(p, '/run') || under(p, '/var/run'));
+    if (hidden !== undefined) throw new DemoError(DemoErrorCode.Unavailable, `${hidden} is under /run, which each node replaces with its own: run the demo from elsewhere`);
+    this.#privateVarLib = !used.some((p) => under(p, '/var/lib'));
   }
 
   static missing(): string | undefined {
@@ -136,7 +143,7 @@ export class NetnsCluster implements DemoCluster {
     try {
       child = spawn(
         'nsenter',
-        [`--net=/run/netns/${this.ns(node)}`, '--', 'unshare', '--pid', '--fork', '--mount-proc', '--uts', '--mount', '--ipc', '--propagation', 'private', '--', '/bin/sh', '-c', holderScript(node, d.runDir, d.stateDir, ready)],
+        [`--net=/run/netns/${this.ns(node)}`, '--', 'unshare', '--pid', '--fork', '--mount-proc', '--uts', '--mount', '--ipc', '--propagation', 'private', '--', '/bin/sh', '-c', holderScript(node, d.runDir, this.#privateVarLib ? d.stateDir : undefined, ready)],
         { detached: true, stdio: ['ignore', out, out] },
       );
     } finally {
@@ -186,6 +193,8 @@ export class NetnsCluster implements DemoCluster {
       HA_DIR: d.haDir,
       HEARTBEAT_RUN_DIR: '/run',
       HEARTBEAT_API_SOCKET: '/run/heartbeat/register',
+      // A node sees its own folder over /var/lib, unless what it runs lives there (then the state dir moves instead).
+      ...(this.#privateVarLib ? {} : { HEARTBEAT_STATE_DIR: d.stateDir }),
       HBDEMO_RUN: '/run',
       HBDEMO_NODEJS: process.execPath,
       HBDEMO_SERVER: this.#files.webServer,

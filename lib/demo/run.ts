@@ -119,7 +119,13 @@ function removeStale(print: (l: string) => void): void {
     run('ip', ['netns', 'del', ns]);
     print(`(removed namespace ${ns} left by an earlier run)`);
   }
-  for (const d of readdirSync(tmpdir())) {
+  let tmps: string[] = [];
+  try {
+    tmps = readdirSync(tmpdir());
+  } catch {
+    // no such folder: nothing stale
+  }
+  for (const d of tmps) {
     const m = /^hbdemo-(\d+)-/.exec(d);
     if (m !== null && !existsSync(`/proc/${m[1]}`)) rmSync(path.join(tmpdir(), d), { recursive: true, force: true });
   }
@@ -153,9 +159,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoFigures> {
     ...(o.hbPort !== undefined ? { hbPort: o.hbPort } : {}),
   });
   if (mode === 'netns') removeStale(print);
-  const workDir = mkdtempSync(path.join(tmpdir(), `hbdemo-${process.pid}-`));
-  const cluster: DemoCluster =
-    mode === 'netns' ? new NetnsCluster(plan, workDir, files, `hbdemo${process.pid}-`) : new LoopbackCluster(plan, workDir, files, `${process.pid}-${randomBytes(4).toString('hex')}`);
+  // Namespaced nodes get /run and /var/lib of their own, so their files must not live there.
+  const tmp = mode === 'netns' && /^\/(run|var\/run|var\/lib)(\/|$)/.test(tmpdir()) ? '/tmp' : tmpdir();
+  const workDir = mkdtempSync(path.join(tmp, `hbdemo-${process.pid}-`));
+  let cluster: DemoCluster;
+  try {
+    cluster =
+      mode === 'netns' ? new NetnsCluster(plan, workDir, files, `hbdemo${process.pid}-`) : new LoopbackCluster(plan, workDir, files, `${process.pid}-${randomBytes(4).toString('hex')}`);
+  } catch (e) {
+    rmSync(workDir, { recursive: true, force: true });
+    throw e;
+  }
 
   // Clean up whatever happens: normal end, error, Ctrl-C, kill.
   const onSignal = (sig: NodeJS.Signals): void => {
