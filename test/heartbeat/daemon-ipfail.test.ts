@@ -48,6 +48,17 @@ async function waitForCall(c: HbCluster, node: string, op: string, timeoutMs: nu
   }
 }
 
+/** Bounded wait until `cl_status rscstatus` on `node` is one of `values`. */
+async function waitForRsc(c: HbCluster, node: string, values: readonly string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = c.exec(node, [c.ourClStatus, 'rscstatus']).stdout.trim();
+    if (values.includes(v)) return;
+    if (Date.now() > deadline) throw new Error(`${node}: rscstatus ${v}, not one of ${values.join('/')}\n${c.log(node)}`);
+    await new Promise((r) => setTimeout(r, 100)); // poll interval of a bounded condition wait
+  }
+}
+
 const running = (c: HbCluster, node: string): boolean => existsSync(path.join(c.state, 'nodes', node, 'run/hbdummy/svc1'));
 
 /**
@@ -92,8 +103,24 @@ describe('heartbeat daemon: ping nodes and ipfail', () => {
     expect(c.exec('node1', [c.ourClStatus, 'listnodes']).stdout.split('\n')).toContain(PING_NODE);
     expect(c.log('node1')).toContain(`info: Status update for node ${PING_NODE}: status ping`);
     expect(c.log('node1')).toContain('info: Starting child client "/usr/lib/heartbeat/ipfail" (');
+    // (node2 may say `local` instead of `none` here: at start the two ipfails find the counts
+    // balanced and, with auto_failback on, node1's asks to give up `foreign`, which sets
+    // node2's optimistic local bit as in the original.)
     await c.waitForClStatus('node1', ['rscstatus'], 'local', 10_000);
-    await c.waitForClStatus('node2', ['rscstatus'], 'none', 10_000);
+
+    // respawn: ipfail crashing (SIGKILL) on node2 is started again (after the 1 s back-off of a short run), as the same user.
+    const startedRe = /info: Starting "\/usr\/lib\/heartbeat\/ipfail" as uid (\d+) {2}gid (\d+) \(pid (\d+)\)/g;
+    const firstPid = [...c.log('node2').matchAll(startedRe)].at(-1)![3]!;
+    const log2 = c.log('node2').length;
+    expect(c.exec('node2', ['kill', '-9', firstPid]).status).toBe(0);
+    await c.waitForLog('node2', `ERROR: Client /usr/lib/heartbeat/ipfail (pid=${firstPid}) killed by signal 9.`, 5000, log2);
+    await c.waitForLog('node2', 'ERROR: Respawning client "/usr/lib/heartbeat/ipfail":', 5000, log2);
+    await c.waitForLog('node2', new RegExp(startedRe.source), 5000, log2);
+    const again = [...c.log('node2').slice(log2).matchAll(startedRe)][0]!;
+    expect(again[3]).not.toBe(firstPid);
+    expect(c.exec('node2', ['ps', '-o', 'user=', '-p', again[3]!]).stdout.trim()).toBe('hacluster');
+    // The new ipfail's join makes node1's ask again; node2's answers.
+    await c.waitForLog('node2', /ipfail: \[\d+\]: info: Ping node count is balanced\./, 10_000, log2);
 
     // node1 can no longer reach the ping node; node2 can.
     const n1 = dummyCalls(c, 'node1').length;
@@ -111,7 +138,7 @@ describe('heartbeat daemon: ping nodes and ipfail', () => {
     expect(running(c, 'node2')).toBe(true);
     expect(running(c, 'node1')).toBe(false);
     expect(c.exec('node1', [c.ourClStatus, 'nodestatus', PING_NODE])).toEqual({ status: 1, stdout: 'dead\n' });
-    await c.waitForClStatus('node2', ['rscstatus'], 'foreign', 10_000);
+    await waitForRsc(c, 'node2', ['foreign', 'all'], 10_000);
     await c.waitForClStatus('node1', ['rscstatus'], 'none', 10_000);
     // A ping node's death alone moves nothing: it was ipfail's standby request.
     expect(c.log('node1').slice(log1)).toContain('info: node1 wants to go standby [all]');
@@ -127,5 +154,15 @@ describe('heartbeat daemon: ping nodes and ipfail', () => {
     expect(returned.at).toBeGreaterThanOrEqual(given.at);
     await c.waitForClStatus('node1', ['rscstatus'], 'local', 10_000);
     expect(c.log('node2')).toContain('info: Giving up foreign resources (auto_failback).');
+
+    // A graceful stop ends ipfail after the groups are released, and does not restart it.
+    const pid1 = [...c.log('node1').matchAll(startedRe)].at(-1)![3]!;
+    const stopFrom = c.log('node1').length;
+    c.hbnet(['stop', 'node1']);
+    await c.waitForLog('node1', 'info: node1 Heartbeat shutdown complete.', 15_000, stopFrom);
+    const tail = c.log('node1').slice(stopFrom);
+    expect(tail).toContain(`info: killing /usr/lib/heartbeat/ipfail process group ${pid1} with signal 15`);
+    expect(tail.indexOf('All HA resources relinquished.')).toBeLessThan(tail.indexOf('info: killing /usr/lib/heartbeat/ipfail'));
+    expect(tail).not.toContain('Respawning client');
   }, 120_000);
 });
