@@ -216,7 +216,8 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
     nodes: () => currentView.nodes(),
     parameter: (name) => currentView.parameter(name),
     resourceState: () => currentView.resourceState(),
-    localClients: () => currentView.localClients(),
+    // Named API clients signed on now (ipfail) are online for clientstatus, here and for peers.
+    localClients: () => [...currentView.localClients(), ...(api?.namedClients() ?? [])],
   };
   runtime.on('commUp', () => {
     void ApiServer.start({
