@@ -10,11 +10,12 @@ import { dumpConfigXml } from '../config/drbd/dump-xml.js';
 import { EXIT_EXEC_ERROR, EXIT_USAGE } from '../config/drbd/errors.js';
 import { parseDrbdConfig, type DrbdConfig } from '../config/drbd/index.js';
 import { addressWarnings, findLocalHost, type LocalHost } from '../config/drbd/local-host.js';
+import { DAEMON_COMMANDS, readStdinLine, runDaemonCommand } from './drbdadm-commands.js';
 
 /** Where drbdadm looks when no -c is given: the first that exists, else /etc/drbd.conf. */
 const DEFAULT_CONFIGS = ['/etc/drbd-90.conf', '/etc/drbd-84.conf', '/etc/drbd-83.conf', '/etc/drbd-82.conf', '/etc/drbd-08.conf', '/etc/drbd.conf'];
 
-/** Every drbdadm subcommand we know by name; only dump, dump-xml and sh-nop work so far. */
+/** Every drbdadm subcommand we know by name (those in DAEMON_COMMANDS, dump, dump-xml and sh-nop work). */
 const KNOWN_COMMANDS = new Set([
   'attach', 'detach', 'connect', 'disconnect', 'up', 'down', 'primary', 'secondary', 'invalidate', 'invalidate-remote',
   'outdate', 'resize', 'verify', 'pause-sync', 'resume-sync', 'adjust', 'wait-connect', 'wait-sync', 'wait-con-int',
@@ -26,7 +27,11 @@ const KNOWN_COMMANDS = new Set([
 ]);
 
 const USAGE = `usage: drbdadm [-c FILE] [--hostname NAME] COMMAND {all|RESOURCE...}
-commands that work so far: dump, dump-xml, sh-nop
+commands: create-md dump-md up down attach detach connect disconnect adjust
+  primary secondary role cstate dstate status outdate invalidate invalidate-remote
+  wait-connect get-gi show-gi dump dump-xml sh-resources sh-dev sh-minor sh-ll-dev
+  sh-md-dev sh-md-idx sh-ip sh-udev sh-status sh-b-pri sh-mod-parms sh-nop
+  -d, --dry-run            print what would be done instead of doing it
   -c, --config-file FILE   read FILE instead of /etc/drbd.conf ('-' = stdin)
   -t, --config-to-test FILE  same as -c, for dump and sh-nop
       --hostname NAME      act as host NAME (default: $DRBD_HOSTNAME, then uname -n)
@@ -37,7 +42,14 @@ interface Invocation {
   hostname?: string;
   command?: string;
   args: string[];
+  dryRun: boolean;
+  force: boolean;
+  /** Options meant for the back end: after `--` (8.3) or after the command (8.4: `primary --force`). */
+  backendOpts: string[];
 }
+
+/** Back-end options accepted after the command (8.4 style) or after `--` (8.3 style). */
+const BACKEND_OPTS = /^(--force|--overwrite-data-of-peer|-o|--do-what-I-say|--human|--discard-my-data|--clear-bitmap|--assume-clean|--tentative|--wfc-timeout=\d+|--degr-wfc-timeout=\d+)$/;
 
 /** Options whose value is the next word (or glued on: -cFILE, --config-file=FILE). */
 const WITH_VALUE: Readonly<Record<string, string>> = {
@@ -49,10 +61,18 @@ const FLAGS = new Set(['-d', '--dry-run', '-v', '--verbose', '-S', '--stacked', 
 
 /** drbdadm's argv: options may come before and (8.4+) after the command; `--` hands the rest to the back end. */
 export function parseArgv(argv: readonly string[]): Invocation {
-  const inv: Invocation = { args: [] };
+  const inv: Invocation = { args: [], dryRun: false, force: false, backendOpts: [] };
+  let backend = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--') break; // back-end options: meaningless for dump
+    if (a === '--') {
+      backend = true;
+      continue;
+    }
+    if (backend && a.startsWith('-')) {
+      inv.backendOpts.push(a);
+      continue;
+    }
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
     const name = eq > 0 ? a.slice(0, eq) : a.startsWith('-') && !a.startsWith('--') && a.length > 2 ? a.slice(0, 2) : a;
     const kind = WITH_VALUE[name];
@@ -66,7 +86,15 @@ export function parseArgv(argv: readonly string[]): Invocation {
       else if (kind === 'hostname') inv.hostname = value;
       continue;
     }
-    if (FLAGS.has(a)) continue;
+    if (FLAGS.has(a)) {
+      if (a === '-d' || a === '--dry-run') inv.dryRun = true;
+      if (a === '-f' || a === '--force') inv.force = true;
+      continue;
+    }
+    if (BACKEND_OPTS.test(a)) {
+      inv.backendOpts.push(a);
+      continue;
+    }
     if (a.startsWith('-') && a !== '-') throw new HbError('USAGE', `unknown option '${a}'\n${USAGE}`);
     if (inv.command === undefined) inv.command = a;
     else inv.args.push(a);
@@ -111,15 +139,40 @@ function readConfig(inv: Invocation): DrbdConfig {
 
 
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   const inv = parseArgv(argv);
   if (inv.command === undefined) {
     process.stderr.write(USAGE);
     return EXIT_USAGE;
   }
   const cmd = inv.command;
+  if (DAEMON_COMMANDS.has(cmd)) {
+    let config: DrbdConfig;
+    try {
+      config = readConfig(inv);
+    } catch (e) {
+      if (e instanceof OpenError) {
+        process.stderr.write(`Can not open '${e.message}'.\n`);
+        return EXIT_EXEC_ERROR;
+      }
+      throw e;
+    }
+    for (const w of config.warnings) process.stderr.write(`${w.file}:${w.line}: warning: ${w.message}\n`);
+    return runDaemonCommand({
+      config,
+      me: localHost(inv),
+      command: cmd,
+      args: inv.args,
+      dryRun: inv.dryRun,
+      force: inv.force,
+      backendOpts: inv.backendOpts,
+      out: (t) => process.stdout.write(t),
+      err: (t) => process.stderr.write(t),
+      readAnswer: readStdinLine,
+    });
+  }
   if (cmd !== 'dump' && cmd !== 'dump-xml' && cmd !== 'sh-nop') {
-    if (KNOWN_COMMANDS.has(cmd)) process.stderr.write(`drbdadm: '${cmd}' is not implemented yet (only dump, dump-xml and sh-nop are)\n`);
+    if (KNOWN_COMMANDS.has(cmd)) process.stderr.write(`drbdadm: '${cmd}' is not implemented yet\n`);
     else process.stderr.write(`drbdadm: Unknown command '${cmd}'\n${USAGE}`);
     return EXIT_USAGE;
   }
