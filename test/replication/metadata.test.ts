@@ -195,7 +195,7 @@ describe('activity log', () => {
     const r = al.begin([3]);
     if (r === 'busy') throw new Error('busy');
     const torn = r.txs[0]!.bytes.slice();
-    torn[100] ^= 0xff;
+    torn[100] = torn[100]! ^ 0xff;
     ring.set(torn, r.txs[0]!.index * AL_TX_SIZE);
     expect(decodeAlTransaction(torn)).toBeUndefined();
     expect(replayAlRing(ring, 10).extents).toEqual(before);

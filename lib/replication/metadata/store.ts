@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { HbError } from '../../shared/errors.js';
 import { ActivityLog, replayAlRing } from './activity-log.js';
 import { Bitmap } from './bitmap.js';
-import { AL_RING_SIZE, AL_TX_SIZE, BM_BLOCK_SIZE, SUPER_SIZE, bitCount, computeLayout, type MetaLayout, type MetaPlacement } from './layout.js';
+import { AL_RING_SIZE, AL_TX_SIZE, BM_BLOCK_SIZE, SUPER_SIZE, bitCount, bitmapBytesFor, computeLayout, type MetaLayout, type MetaPlacement } from './layout.js';
 import { MDF, SLOT_SIZE, UUID_JUST_CREATED, pickSuperBlock, superBlockWrite, type SuperBlock, type SuperPick } from './superblock.js';
 
 /** Size in bytes of a regular file or block device. */
@@ -123,7 +123,8 @@ export async function createMd(t: MetaTarget, o: CreateOptions): Promise<{ layou
     area.set(w.bytes, 0);
     const ring = new Uint8Array(AL_RING_SIZE);
     for (const tx of al.resetTransactions().txs) ring.set(tx.bytes, tx.index * AL_TX_SIZE);
-    await writeAll(fh, new Uint8Array(layout.bmBytes), layout.bmOffset);
+    // Only the part of the bitmap that covers data (an indexed slot reserves ~128 MiB).
+    await writeAll(fh, new Uint8Array(Math.min(layout.bmBytes, bitmapBytesFor(layout.dataBytes))), layout.bmOffset);
     await writeAll(fh, ring, layout.alOffset);
     await writeAll(fh, area, layout.superOffset);
     await fh.datasync();
@@ -138,7 +139,7 @@ export async function readAllMeta(t: MetaTarget): Promise<{ layout: MetaLayout; 
   const { layout, pick } = await readSuper(t);
   const fh = await fsp.open(t.metaDisk, 'r');
   try {
-    const bytes = await readAll(fh, layout.bmBytes, layout.bmOffset);
+    const bytes = await readAll(fh, Math.min(layout.bmBytes, bitmapBytesFor(layout.dataBytes)), layout.bmOffset);
     const ring = await readAll(fh, AL_RING_SIZE, layout.alOffset);
     const r = replayAlRing(ring, pick.sb.alExtents);
     return { layout, pick, bitmap: new Bitmap(bitCount(layout.dataBytes), bytes), alExtents: r.extents, alLastSeq: r.lastSeq };
