@@ -10,8 +10,22 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect } from 'vitest';
-import { itWithTools } from '../helpers/env.js';
-import { DEADTIME_MS, HBNET_TOOLS, HbCluster, KEEPALIVE_MS } from './daemon-harness.js';
+import { execFileSync } from 'node:child_process';
+import { SHARED, itWithTools } from '../helpers/env.js';
+import { DEADTIME_MS, HBNET_TOOLS, HbCluster, KEEPALIVE_MS, ORIGINAL } from './daemon-harness.js';
+
+const HBDECODE = path.join(SHARED, 'tools/hbnet/hbdecode.mjs');
+
+/** The `t=stonith` messages of a capture, as `node=N result=R` per message. */
+function stonithMessages(c: HbCluster, name: string): string[] {
+  const out = execFileSync('node', [HBDECODE, '--type', 'stonith', path.join(c.state, 'captures', `${name}.pcap`)], { encoding: 'utf8', timeout: 30_000 });
+  const msgs: string[] = [];
+  for (const block of out.split(/\n(?=#\d+ )/)) {
+    const f = (n: string): string | undefined => new RegExp(`^\\s+${n}\\(0\\)=(.*)$`, 'm').exec(block)?.[1];
+    if (f('t') === 'stonith') msgs.push(`src=${f('src')} node=${f('node')} result=${f('result')}`);
+  }
+  return msgs;
+}
 
 const STARTUP_MS = 20_000;
 const clusters: HbCluster[] = [];
@@ -69,12 +83,12 @@ async function waitFor<T>(what: string, get: () => T | undefined, timeoutMs: num
 
 const svc1 = (c: HbCluster, node: string, op: string): Stamped | undefined => stamped(c, node, 'hbdummy.log').find((x) => x.words[1] === 'svc1' && x.words[2] === op);
 
-function cluster(): HbCluster {
+function cluster(fromHost = '*'): HbCluster {
   const c = new HbCluster({
     HBNET_MEDIA: 'ucast',
     HBNET_AUTO_FAILBACK: 'on',
     HBNET_HARESOURCES: 'node1 hbdummy::svc1',
-    HBNET_HACF_EXTRA: 'stonith_host * external/hbtsfence node1\\nenv STONITH_EXTERNAL_DIR=/etc/ha.d/stonith\\nenv STONITH_TIMEOUT=10',
+    HBNET_HACF_EXTRA: `stonith_host ${fromHost} external/hbtsfence node1\\nenv STONITH_EXTERNAL_DIR=/etc/ha.d/stonith\\nenv STONITH_TIMEOUT=10`,
   });
   clusters.push(c);
   c.hbnet(['up', 'node1', 'node2']);
@@ -100,14 +114,19 @@ describe('heartbeat daemon: STONITH with an external plugin', () => {
   afterEach(downAll);
   afterAll(downAll);
 
-  itWithTools(HBNET_TOOLS, 'node1 killed: node2 resets it through external/hbtsfence before it starts svc1', async () => {
+  itWithTools([...HBNET_TOOLS, 'tcpdump'], 'node1 killed: node2 resets it through external/hbtsfence before it starts svc1, and says so with t=stonith result=OK', async () => {
     const c = cluster();
     await node1Holding(c);
     expect(stamped(c, 'node2', 'fence.log')).toEqual([]);
     const from = c.log('node2').length;
+    c.hbnet(['capture', 'start', 'fence', 'udp port 694']);
     const killedAt = Date.now();
     c.hbnet(['kill', 'node1']);
     const start = await waitFor('svc1 start on node2', () => svc1(c, 'node2', 'start'), DEADTIME_MS + 10_000, c);
+    // The message goes out just before the group starts: read the capture until it shows up (bounded).
+    await waitFor('t=stonith in the capture', () => (stonithMessages(c, 'fence').length > 0 ? true : undefined), 10_000, c);
+    c.hbnet(['capture', 'stop']);
+    expect(stonithMessages(c, 'fence')).toEqual(['src=node2 node=node1 result=OK']);
     const fences = stamped(c, 'node2', 'fence.log');
     expect(fences.map((f) => f.words.join(' '))).toEqual(['reset node1']);
     expect(fences[0]!.at).toBeLessThanOrEqual(start.at);
@@ -122,13 +141,17 @@ describe('heartbeat daemon: STONITH with an external plugin', () => {
     await c.waitForClStatus('node2', ['rscstatus'], 'all', 5000);
   }, 120_000);
 
-  itWithTools(HBNET_TOOLS, 'a plugin that fails twice: the takeover waits, retrying every 5 s, and svc1 starts only after the fence succeeds', async () => {
+  itWithTools([...HBNET_TOOLS, 'tcpdump'], 'a plugin that fails twice: the takeover waits, retrying every 5 s, and svc1 starts only after the fence succeeds', async () => {
     const c = cluster();
     writeFileSync(path.join(c.state, 'nodes', 'node2', 'log', 'fence-fail'), '2');
     await node1Holding(c);
     const from = c.log('node2').length;
+    c.hbnet(['capture', 'start', 'retry', 'udp port 694']);
     c.hbnet(['kill', 'node1']);
     const start = await waitFor('svc1 start on node2', () => svc1(c, 'node2', 'start'), DEADTIME_MS + 20_000, c);
+    await waitFor('3 t=stonith in the capture', () => (stonithMessages(c, 'retry').length >= 3 ? true : undefined), 10_000, c);
+    c.hbnet(['capture', 'stop']);
+    expect(stonithMessages(c, 'retry')).toEqual(['src=node2 node=node1 result=bad', 'src=node2 node=node1 result=bad', 'src=node2 node=node1 result=OK']);
     const fences = stamped(c, 'node2', 'fence.log');
     expect(fences.map((f) => f.words.join(' '))).toEqual(['fail node1', 'fail node1', 'reset node1']);
     // Retries 5 s apart (the original's interval), and nothing started before the fence.
@@ -141,4 +164,23 @@ describe('heartbeat daemon: STONITH with an external plugin', () => {
     expect(log.split('info: Resetting node node1 with [external/hbtsfence]').length - 1).toBe(3);
     expect(log.indexOf('info: node node1 now reset.')).toBeGreaterThan(log.lastIndexOf('STONITH of node1 failed.'));
   }, 120_000);
+  itWithTools([...HBNET_TOOLS, ORIGINAL, 'cl_status'], 'the original heartbeat 3.0.6 as node1 (its stonith_host line is for node2 only): our node2 fences it before taking svc1', async () => {
+    const c = cluster('node2');
+    const node1StartedAt = Date.now();
+    c.start('node1', ORIGINAL);
+    await c.startOurs(['node2']);
+    await waitFor('svc1 start on node1', () => svc1(c, 'node1', 'start'), 40_000, c);
+    await c.waitForClStatus('node2', ['nodestatus', 'node1'], 'active', STARTUP_MS);
+    await c.waitForClStatus('node2', ['rscstatus'], 'local', 15_000);
+    await c.waitUntil(node1StartedAt + 5000 + 2 * KEEPALIVE_MS);
+    const killedAt = Date.now();
+    c.hbnet(['kill', 'node1']);
+    const start = await waitFor('svc1 start on node2', () => svc1(c, 'node2', 'start'), DEADTIME_MS + 10_000, c);
+    const fences = stamped(c, 'node2', 'fence.log');
+    expect(fences.map((f) => f.words.join(' '))).toEqual(['reset node1']);
+    expect(fences[0]!.at).toBeGreaterThanOrEqual(killedAt);
+    expect(fences[0]!.at).toBeLessThanOrEqual(start.at);
+    // The original never ran our plugin: its stonith_host line is not for it.
+    expect(stamped(c, 'node1', 'fence.log')).toEqual([]);
+  }, 150_000);
 });
