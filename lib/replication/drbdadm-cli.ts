@@ -10,10 +10,17 @@ import { dumpConfigXml } from '../config/drbd/dump-xml.js';
 import { EXIT_EXEC_ERROR, EXIT_USAGE } from '../config/drbd/errors.js';
 import { parseDrbdConfig, type DrbdConfig } from '../config/drbd/index.js';
 import { addressWarnings, findLocalHost, type LocalHost } from '../config/drbd/local-host.js';
-import { DAEMON_COMMANDS, readStdinLine, runDaemonCommand } from './drbdadm-commands.js';
 
 /** Where drbdadm looks when no -c is given: the first that exists, else /etc/drbd.conf. */
 const DEFAULT_CONFIGS = ['/etc/drbd-90.conf', '/etc/drbd-84.conf', '/etc/drbd-83.conf', '/etc/drbd-82.conf', '/etc/drbd-08.conf', '/etc/drbd.conf'];
+
+/** Commands run by drbdadm-commands.ts (kept here so `dump` does not load that module). */
+const DAEMON_COMMANDS = new Set([
+  'create-md', 'dump-md', 'up', 'down', 'attach', 'detach', 'connect', 'disconnect', 'primary', 'secondary', 'role', 'state',
+  'cstate', 'dstate', 'status', 'outdate', 'invalidate', 'invalidate-remote', 'adjust', 'wait-connect', 'wait-con-int', 'wait-sync',
+  'get-gi', 'show-gi', 'sh-resources', 'sh-resource', 'sh-dev', 'sh-minor', 'sh-ll-dev', 'sh-md-dev', 'sh-md-idx', 'sh-ip', 'sh-lr-of',
+  'sh-b-pri', 'sh-mod-parms', 'sh-status', 'sh-udev', 'invalidate_remote', 'wait_connect', 'wait_con_int',
+]);
 
 /** Every drbdadm subcommand we know by name (those in DAEMON_COMMANDS, dump, dump-xml and sh-nop work). */
 const KNOWN_COMMANDS = new Set([
@@ -147,6 +154,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = inv.command;
   if (DAEMON_COMMANDS.has(cmd)) {
+    // Loaded only here: dump and sh-nop stay light.
+    const { readStdinLine, runDaemonCommand } = await import('./drbdadm-commands.js');
     let config: DrbdConfig;
     try {
       config = readConfig(inv);

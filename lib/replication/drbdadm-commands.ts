@@ -34,7 +34,7 @@ export interface CommandContext {
   readonly readAnswer: () => string | undefined;
 }
 
-/** Commands this module runs. */
+/** Commands this module runs (drbdadm-cli.ts keeps the same list). */
 export const DAEMON_COMMANDS = new Set([
   'create-md', 'dump-md', 'up', 'down', 'attach', 'detach', 'connect', 'disconnect', 'primary', 'secondary', 'role', 'state',
   'cstate', 'dstate', 'status', 'outdate', 'invalidate', 'invalidate-remote', 'adjust', 'wait-connect', 'wait-con-int', 'wait-sync',

@@ -41,12 +41,10 @@ function hms(sec: number): string {
 export function progressLines(d: DeviceSnapshot): string[] {
   const s = d.sync;
   if (s === undefined || !isSyncing(d.state.conn) || d.state.conn.startsWith('Paused')) return [];
-  let left = s.leftKiB;
-  let total = s.totalKiB;
-  const shift = total > 0x100000 ? 10 : 0;
-  left = Math.floor(left / 2 ** shift) ;
-  total = Math.floor(total / 2 ** shift);
-  const pm = 1000 - Math.floor((left * 1000) / (total + 1));
+  // drbd_get_syncer_progress: bit counts (4 KiB each) shifted by 10, +1 against division by zero.
+  const left = Math.floor(Math.floor(s.leftKiB / 4) / 1024);
+  const total = 1 + Math.floor(Math.floor(s.totalKiB / 4) / 1024);
+  const pm = Math.max(0, 1000 - Math.floor((left * 1000) / total));
   const x = Math.floor(pm / 50);
   const bar = '='.repeat(Math.max(0, x - 1)) + '>' + '.'.repeat(20 - x);
   const verify = d.state.conn === 'VerifyS' || d.state.conn === 'VerifyT';
