@@ -64,8 +64,10 @@ async function expectNode1HoldsAndWritePayload(f: FailoverCluster): Promise<stri
  */
 async function crashNode1AndExpectTakeover(f: FailoverCluster, sum: string, boundMs: number): Promise<number> {
   const from = f.serviceCalls('node2').length;
-  const killedAt = await f.crash('node1');
-  const started = await f.waitForService('node2', 'start', DEADTIME_MS + 20_000, from);
+  const [killedAt, started] = await f.timed(async () => {
+    const at = await f.crash('node1');
+    return [at, await f.waitForService('node2', 'start', DEADTIME_MS + 20_000, from)] as const;
+  });
   const took = started.at - killedAt;
   console.log(`takeover by node2 (${f.o.node2}) ${took} ms after node1 (${f.o.node1}) was killed`);
   expect(took, f.report()).toBeLessThanOrEqual(boundMs);
@@ -131,12 +133,14 @@ async function gracefulStopHandsOver(f: FailoverCluster, giver: string, taker: s
   const tLog = f.c.log(taker).length;
   const g = f.serviceCalls(giver).length;
   const t = f.serviceCalls(taker).length;
-  // The taker is read before the giver: a sample with both holding is a real overlap.
-  const watch = sampler(f, taker, giver, 20);
-  await f.stop(giver);
-  const stopAt = f.eventAt(new RegExp(`^stop ${giver} `));
-  const taken = await f.waitForService(taker, 'start', 20_000, t);
-  const samples = await watch.end();
+  const [stopAt, taken, samples] = await f.timed(async () => {
+    // The taker is read before the giver: a sample with both holding is a real overlap.
+    const watch = sampler(f, taker, giver, 20);
+    await f.stop(giver);
+    const at = f.eventAt(new RegExp(`^stop ${giver} `));
+    const started = await f.waitForService(taker, 'start', 20_000, t);
+    return [at, started, await watch.end()] as const;
+  });
   const released = f.serviceCalls(giver).slice(g).find((x) => x.op === 'stop' && x.rc === '0');
   expect(released, f.report()).toBeDefined();
   expect(taken.at).toBeGreaterThanOrEqual(released!.at);
@@ -243,13 +247,15 @@ describe.concurrent('failover of IPaddr + Filesystem (shared loop disk) + an LSB
       expect(await f.holdsAll('node2')).toBe(true);
       expect(await f.holdsAll('node1')).toBe(true);
 
-      const watch = sampler(f, 'node1', 'node2', 100);
       const healedAt = Date.now();
-      await f.hbnet(['heal', 'node1']);
-      await waitForSettled(f, 30_000);
-      // Settled: it stays that way for a while.
-      await new Promise((r) => setTimeout(r, 2000)); // observation window after settling
-      const samples = await watch.end();
+      const samples = await f.timed(async () => {
+        const watch = sampler(f, 'node1', 'node2', 100);
+        await f.hbnet(['heal', 'node1']);
+        await waitForSettled(f, 30_000);
+        // Settled: it stays that way for a while.
+        await new Promise((r) => setTimeout(r, 2000)); // observation window after settling
+        return watch.end();
+      });
       expect(samples.length).toBeGreaterThan(10);
       const gaps = samples.filter((s) => !s.node1.vip && !s.node2.vip);
       expect(gaps, `address on neither node after the heal at ${healedAt}`).toEqual([]);

@@ -47,6 +47,35 @@ export function run(file: string, args: readonly string[], env?: NodeJS.ProcessE
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * Timed or sampled windows (a crash until the takeover, a hand-over, a heal)
+ * of concurrent scenarios run one at a time, and every command the other
+ * scenarios would run through this harness (hbnet, cl_status, checks inside
+ * a node) waits meanwhile: what is measured is the cluster's timing, not the
+ * load of the test's own other clusters.
+ */
+let gate: Promise<void> = Promise.resolve();
+
+export async function timedWindow<T>(body: () => Promise<T>): Promise<T> {
+  const before = gate;
+  let open!: () => void;
+  gate = before.then(() => new Promise<void>((r) => (open = r)));
+  await before;
+  try {
+    return await body();
+  } finally {
+    open();
+  }
+}
+
+/** Resolves when no timed window is running or queued at this moment. */
+async function quiet(): Promise<void> {
+  for (let g = gate; ; g = gate) {
+    await g;
+    if (g === gate) return;
+  }
+}
+
 /** Bounded wait until `probe` resolves truthy; returns when it did (epoch ms). */
 export async function waitFor(what: string, probe: () => Promise<boolean> | boolean, timeoutMs: number, pollMs = 20, detail?: () => string): Promise<number> {
   const deadline = Date.now() + timeoutMs;
@@ -129,6 +158,7 @@ export class FailoverCluster {
   readonly initDir: string;
   dev = '';
   private readonly impl: Record<string, Impl>;
+  private inWindow = false;
 
   constructor(readonly o: FailoverOptions) {
     this.dir = mkdtempSync(path.join(tmpdir(), 'hbfo-'));
@@ -163,14 +193,32 @@ export class FailoverCluster {
     }
   }
 
+  /** Runs `body` as this cluster's timed window (see timedWindow); its own commands do not wait for the gate. */
+  async timed<T>(body: () => Promise<T>): Promise<T> {
+    return timedWindow(async () => {
+      this.inWindow = true;
+      try {
+        return await body();
+      } finally {
+        this.inWindow = false;
+      }
+    });
+  }
+
+  private async gate(): Promise<void> {
+    if (!this.inWindow) await quiet();
+  }
+
   async hbnet(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+    await this.gate();
     const r = await run(HBNET, args, { ...this.c.env, ...env });
     if (r.status !== 0) throw new Error(`hbnet ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
     return r;
   }
 
   /** A command inside a node (all its namespaces); never rejects. */
-  exec(node: string, args: readonly string[]): Promise<Run> {
+  async exec(node: string, args: readonly string[]): Promise<Run> {
+    await this.gate();
     return run(HBNET, ['exec', node, ...args], this.c.env, 20_000);
   }
 
@@ -304,20 +352,20 @@ export class FailoverCluster {
     return out;
   }
 
-  /** Bounded wait until `cl_status rscstatus` (ours or Debian's, as the node runs) prints `expected`. */
+  /** Bounded wait until `cl_status rscstatus` (ours or Debian's, as the node runs) prints `expected`; time spent behind a timed window does not count. */
   async waitForRscstatus(node: string, expected: string, timeoutMs: number): Promise<void> {
     const cl = this.impl[node] === 'ours' ? OUR_CL_STATUS : 'cl_status';
+    let deadline = Date.now() + timeoutMs;
     let last = '';
-    await waitFor(
-      `${node}: rscstatus ${expected}`,
-      async () => {
-        last = (await this.exec(node, [cl, 'rscstatus'])).stdout.trim();
-        return last === expected;
-      },
-      timeoutMs,
-      100,
-      () => `last: ${JSON.stringify(last)}\n${this.report()}`,
-    );
+    for (;;) {
+      const paused = Date.now();
+      await this.gate();
+      deadline += Date.now() - paused;
+      last = (await this.exec(node, [cl, 'rscstatus'])).stdout.trim();
+      if (last === expected) return;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${node}: rscstatus ${expected}\nlast: ${JSON.stringify(last)}\n${this.report()}`);
+      await sleep(200); // poll interval of a bounded condition wait
+    }
   }
 
   /** Waits until the start-up dead time the node advertised (deadtime + 2 s during its first 5 s) is over. */
