@@ -11,7 +11,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { SHARED, itWithTools } from '../helpers/env.js';
+import { REPO_ROOT, SHARED, itWithTools } from '../helpers/env.js';
 import { DEADTIME_MS, HBNET_TOOLS, HbCluster, KEEPALIVE_MS, ORIGINAL } from './daemon-harness.js';
 
 const HBDECODE = path.join(SHARED, 'tools/hbnet/hbdecode.mjs');
@@ -83,12 +83,12 @@ async function waitFor<T>(what: string, get: () => T | undefined, timeoutMs: num
 
 const svc1 = (c: HbCluster, node: string, op: string): Stamped | undefined => stamped(c, node, 'hbdummy.log').find((x) => x.words[1] === 'svc1' && x.words[2] === op);
 
-function cluster(fromHost = '*'): HbCluster {
+function cluster(fromHost = '*', device = 'external/hbtsfence node1'): HbCluster {
   const c = new HbCluster({
     HBNET_MEDIA: 'ucast',
     HBNET_AUTO_FAILBACK: 'on',
     HBNET_HARESOURCES: 'node1 hbdummy::svc1',
-    HBNET_HACF_EXTRA: `stonith_host ${fromHost} external/hbtsfence node1\\nenv STONITH_EXTERNAL_DIR=/etc/ha.d/stonith\\nenv STONITH_TIMEOUT=10`,
+    HBNET_HACF_EXTRA: `stonith_host ${fromHost} ${device}\\nenv STONITH_EXTERNAL_DIR=/etc/ha.d/stonith\\nenv STONITH_TIMEOUT=10`,
   });
   clusters.push(c);
   c.hbnet(['up', 'node1', 'node2']);
@@ -183,4 +183,28 @@ describe('heartbeat daemon: STONITH with an external plugin', () => {
     // The original never ran our plugin: its stonith_host line is not for it.
     expect(stamped(c, 'node1', 'fence.log')).toEqual([]);
   }, 150_000);
+  itWithTools(HBNET_TOOLS, 'meatware: the takeover waits for the operator; `meatclient -c node1` on node2 lets it go on', async () => {
+    const c = cluster('*', 'meatware node1');
+    await node1Holding(c);
+    const from = c.log('node2').length;
+    c.hbnet(['kill', 'node1']);
+    await c.waitForLog('node2', 'CRIT: OPERATOR INTERVENTION REQUIRED to reset node1.', DEADTIME_MS + 10_000, from);
+    expect(c.log('node2').slice(from)).toContain('CRIT: Run "meatclient -c node1" AFTER power-cycling the machine.');
+    // Give a broken implementation time to take over anyway: nothing may start while the operator has not answered.
+    await new Promise((r) => setTimeout(r, 2 * DEADTIME_MS));
+    expect(svc1(c, 'node2', 'start')).toBeUndefined();
+    // A refusal changes nothing.
+    const no = c.exec('node2', ['sh', '-c', `echo n | ${path.join(REPO_ROOT, 'bin/meatclient')} -c node1`]);
+    expect(no.stdout).toContain('Meatware_client: operation canceled.');
+    expect(svc1(c, 'node2', 'start')).toBeUndefined();
+    const confirmedAt = Date.now();
+    const yes = c.exec('node2', ['sh', '-c', `echo y | ${path.join(REPO_ROOT, 'bin/meatclient')} -c node1`]);
+    expect(yes.stdout).toContain('Meatware_client: reset confirmed.');
+    expect(yes.status).toBe(0);
+    const start = await waitFor('svc1 start on node2', () => svc1(c, 'node2', 'start'), 10_000, c);
+    expect(start.at).toBeGreaterThanOrEqual(confirmedAt);
+    const log = c.log('node2').slice(from);
+    expect(log).toContain('info: Resetting node node1 with [Meatware STONITH device]');
+    expect(log.indexOf('info: node Meatware-reset: node1')).toBeLessThan(log.indexOf('info: node node1 now reset.'));
+  }, 120_000);
 });
