@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect } from 'vitest';
 import { execFileSync, itWithTools } from '../helpers/env.js';
-import { DEADTIME_MS, HBNET_TOOLS, HbCluster } from './daemon-harness.js';
+import { DEADTIME_MS, HBNET_TOOLS, HbCluster, ORIGINAL } from './daemon-harness.js';
 
 const PING_NODE = '10.77.0.254';
 const STARTUP_MS = 20_000;
@@ -66,12 +66,12 @@ const running = (c: HbCluster, node: string): boolean => existsSync(path.join(c.
  * cannot append to the root-owned ha-log the daemon creates; the test
  * creates the log files first, writable for all, so ipfail's lines land there too.
  */
-function ipfailCluster(autoFailback: 'on' | 'off'): HbCluster {
+function ipfailCluster(autoFailback: 'on' | 'off' | 'legacy', ipfailPath = '/usr/lib/heartbeat/ipfail'): HbCluster {
   const c = new HbCluster({
     HBNET_MEDIA: 'ucast',
     HBNET_AUTO_FAILBACK: autoFailback,
     HBNET_HARESOURCES: 'node1 hbdummy::svc1',
-    HBNET_HACF_EXTRA: `ping ${PING_NODE}\\nrespawn hacluster /usr/lib/heartbeat/ipfail`,
+    HBNET_HACF_EXTRA: `ping ${PING_NODE}\\nrespawn hacluster ${ipfailPath}`,
   });
   clusters.push(c);
   c.hbnet(['up', 'node1', 'node2']);
@@ -165,4 +165,31 @@ describe('heartbeat daemon: ping nodes and ipfail', () => {
     expect(tail.indexOf('All HA resources relinquished.')).toBeLessThan(tail.indexOf('info: killing /usr/lib/heartbeat/ipfail'));
     expect(tail).not.toContain('Respawning client');
   }, 120_000);
+  itWithTools([...HBNET_TOOLS, 'ping'], 'auto_failback legacy: ipfail exits 100 and is not restarted; the ping node is still tracked', async () => {
+    const c = ipfailCluster('legacy');
+    await c.startOurs(['node1', 'node2']);
+    await c.waitForLog('node1', 'ERROR: auto_failback set to incompatible legacy option.', STARTUP_MS);
+    await c.waitForLog('node1', 'ERROR: Client /usr/lib/heartbeat/ipfail exited with return code 100.', 5000);
+    await c.waitForClStatus('node1', ['nodestatus', PING_NODE], 'ping', 5000);
+    expect(c.log('node1')).not.toContain('Respawning client');
+  }, 60_000);
+
+  itWithTools([...HBNET_TOOLS, 'ping', ORIGINAL, '/usr/libexec/heartbeat/ipfail'], "mixed: the original heartbeat and its ipfail on node1, ours on node2: node1 loses the ping node, svc1 moves to our node2", async () => {
+    // /usr/libexec/heartbeat/ipfail: the original runs its own binary there, ours runs bin/ipfail for that line.
+    const c = ipfailCluster('off', '/usr/libexec/heartbeat/ipfail');
+    c.start('node1', ORIGINAL);
+    await c.startOurs(['node2']);
+    await waitForCall(c, 'node1', 'start', 40_000);
+    await c.waitForClStatus('node2', ['nodestatus', PING_NODE], 'ping', STARTUP_MS);
+    // Both ipfails are up and have compared counts.
+    await Promise.any(['node1', 'node2'].map((n) => c.waitForLog(n, /ipfail: \[\d+\]: info: Ping node count is balanced\./, 40_000)));
+    const n2 = dummyCalls(c, 'node2').length;
+    const log1 = c.log('node1').length;
+    expect(c.exec('node1', ['ip', 'route', 'add', 'blackhole', `${PING_NODE}/32`]).status).toBe(0);
+    await waitForCall(c, 'node2', 'start', 30_000, n2);
+    // The original ipfail on node1 was told so by ours on node2 (you_are_dead).
+    expect(c.log('node1').slice(log1)).toMatch(/Giving up because we were told that we have less ping nodes\./);
+    expect(running(c, 'node2')).toBe(true);
+    expect(running(c, 'node1')).toBe(false);
+  }, 150_000);
 });

@@ -226,6 +226,19 @@ describe('RespawnSupervisor (real processes)', () => {
     expect(sup.pids()).toEqual([undefined, undefined]);
   });
 
+  it('failfast: a child that dies abnormally runs the reboot command instead of a restart', async () => {
+    const marker = path.join(tmp, 'rebooted');
+    const reboot = script('reboot', `echo "$@" > ${marker}`);
+    const cmd = script('crashes', 'kill -SEGV $$');
+    sup = new RespawnSupervisor({ children: [{ user: me, command: cmd, path: cmd, failfast: true }], log, env: process.env, rebootCommand: [reboot, '-f'] });
+    sup.start();
+    await until(() => fs.existsSync(marker), 5000);
+    expect(fs.readFileSync(marker, 'utf8')).toBe('-f\n');
+    expect(lines).toContain(`EMERG: Rebooting system.  Reason: ${cmd}`);
+    expect(lines.some((l) => new RegExp(`^ERROR: Client ${cmd} \\(pid=\\d+\\) killed by signal 11\\.$`).test(l))).toBe(true);
+    expect(lines.some((l) => l.startsWith('ERROR: Respawning'))).toBe(false);
+  });
+
   it('a missing program or user is logged and not started', async () => {
     sup = new RespawnSupervisor({
       children: [
