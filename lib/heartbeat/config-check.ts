@@ -11,6 +11,7 @@ import { EXIT_NOT_CONFIGURED } from '../config/hacf/result.js';
 import { collectHaresources, scriptLookup, type ResourceGroup } from '../config/haresources/parse.js';
 import { ConfigError, HbError, type ConfigWarning, type Diagnostic } from '../shared/errors.js';
 import type { ConfigFs } from '../shared/fs.js';
+import { stonithWarnings } from '../stonith/check.js';
 
 /** LSB "insufficient privilege": a config file we may not read. */
 export const EXIT_NO_PERMISSION = 4;
@@ -62,6 +63,7 @@ export function checkHaDir(haDir: string, fs: ConfigFs, opts: CheckOptions = {})
     errors.push(...r.errors);
     warnings.push(...r.warnings);
     hacf = r.config;
+    if (hacf) warnings.push(...stonithWarnings(hacf, hacfFile, haDir, fs));
   } else {
     errors.push(hacfRead.missing);
     denied ||= hacfRead.denied;

@@ -9,8 +9,7 @@
  *   meatware waits for its operator without one, as the original).
  */
 import type { HaCf } from '../config/hacf/model.js';
-import { DEFAULT_EXTERNAL_DIRS } from './external.js';
-import { DEFAULT_MEATWARE_DIR } from './meatware.js';
+import { DEFAULT_EXTERNAL_DIRS, DEFAULT_MEATWARE_DIR } from './params.js';
 import type { StonithEnvironment, StonithLog } from './types.js';
 
 export const DEFAULT_STONITH_TIMEOUT_MS = 120_000;

@@ -13,14 +13,8 @@ import * as path from 'node:path';
 import { runProgram, type RunResult } from './run.js';
 import { S, type ResetRequest, type StonithDevice, type StonithEnvironment, type StonithRc } from './types.js';
 
-/** Where cluster-glue installs external plugins (Debian and upstream layouts). */
-export const DEFAULT_EXTERNAL_DIRS = [
-  '/usr/lib/stonith/plugins/external',
-  '/usr/lib/x86_64-linux-gnu/stonith/plugins/external',
-  '/usr/lib/aarch64-linux-gnu/stonith/plugins/external',
-  '/usr/lib64/stonith/plugins/external',
-  '/usr/local/lib/stonith/plugins/external',
-];
+export { DEFAULT_EXTERNAL_DIRS } from './params.js';
+import { DEFAULT_EXTERNAL_DIRS } from './params.js';
 
 /** cluster-glue's folder of ha_log.sh, which external scripts call; put first on their PATH as the original does. */
 const GLUE_SHARED_DIR = '/usr/share/cluster-glue';

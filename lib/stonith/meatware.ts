@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { hostList } from './params.js';
 import { S, type StonithDevice, type StonithEnvironment, type StonithRc } from './types.js';
 
-export const DEFAULT_MEATWARE_DIR = '/var/run';
+export { DEFAULT_MEATWARE_DIR } from './params.js';
 /** meatclient writes a fixed 256-byte record. */
 export const MEATWARE_RECORD = 256;
 

@@ -118,3 +118,15 @@ export function listsHost(hosts: readonly string[], host: string): boolean {
   const h = host.toLowerCase();
   return hosts.some((x) => x.toLowerCase() === h);
 }
+
+/** Where cluster-glue installs external plugins (Debian and upstream layouts). */
+export const DEFAULT_EXTERNAL_DIRS = [
+  '/usr/lib/stonith/plugins/external',
+  '/usr/lib/x86_64-linux-gnu/stonith/plugins/external',
+  '/usr/lib/aarch64-linux-gnu/stonith/plugins/external',
+  '/usr/lib64/stonith/plugins/external',
+  '/usr/local/lib/stonith/plugins/external',
+];
+
+/** The original's folder of meatware FIFOs (HA_VARRUNDIR). */
+export const DEFAULT_MEATWARE_DIR = '/var/run';

@@ -131,8 +131,8 @@ describe('heartbeat daemon: STONITH with an external plugin', () => {
     expect(fences.map((f) => f.words.join(' '))).toEqual(['reset node1']);
     expect(fences[0]!.at).toBeLessThanOrEqual(start.at);
     expect(fences[0]!.at).toBeGreaterThanOrEqual(killedAt);
-    // The fence adds little to the takeover: still within deadtime + 1 s of the kill.
-    expect(start.at - killedAt).toBeLessThanOrEqual(DEADTIME_MS + 1000);
+    // The fence adds little to the takeover: the failover tests' deadtime + 1 s, plus 0.5 s for the plugin's two calls on a loaded machine.
+    expect(start.at - killedAt).toBeLessThanOrEqual(DEADTIME_MS + 1500);
     const log = c.log('node2').slice(from);
     const order = ['WARN: node node1: is dead', 'info: Resetting node node1 with [external/hbtsfence]', 'info: node node1 now reset.', 'info: Resources being acquired from node1.'].map((l) => log.indexOf(l));
     expect(order.every((i) => i >= 0)).toBe(true);
