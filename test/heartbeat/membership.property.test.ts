@@ -283,3 +283,73 @@ describe('membership properties', () => {
     );
   });
 });
+
+describe('reconfigure (SIGHUP) properties', () => {
+  /** Reload configs keep the ping node set of the running machine (ping nodes are not reloaded). */
+  const reloadArb = (ping: boolean): fc.Arbitrary<MembershipConfig> =>
+    configArb.map((c) => {
+      const { pingNodes: _drop, ...rest } = c;
+      return ping ? { ...rest, pingNodes: ['gw'] } : rest;
+    });
+
+  it('hostile events mixed with reloads: never throws, and the node and link table is the new config', () => {
+    fc.assert(
+      fc.property(
+        configArb,
+        fc.array(fc.oneof({ weight: 4, arbitrary: wildEventArb.map((e) => ({ event: e })) }, { weight: 1, arbitrary: fc.record({ reload: fc.boolean(), at: fc.integer({ min: 0, max: 100000 }) }) }), { maxLength: 60 }),
+        fc.infiniteStream(reloadArb(false)),
+        (config, steps, configs) => {
+          const ping = (config.pingNodes ?? []).length > 0;
+          const m = new MembershipMachine(config);
+          let current = config;
+          const next = configs[Symbol.iterator]();
+          for (const s of steps) {
+            if ('event' in s) {
+              m.handle(s.event);
+              continue;
+            }
+            const c = next.next().value as MembershipConfig;
+            current = { ...c, ...(ping ? { pingNodes: ['gw'] } : {}) };
+            const step = m.reconfigure(s.at, current);
+            // Never in the past of the machine's own clock (a stale `at` counts as the latest time seen).
+            if (step.nextDeadline !== undefined) expect(step.nextDeadline).toBeGreaterThan(0);
+            const normal = m.nodeViews().filter((n) => n.kind === 'normal');
+            expect(normal.map((n) => n.name)).toEqual([...current.nodes]);
+            for (const n of normal) expect(n.links.map((l) => l.name)).toEqual([...current.media]);
+            expect(m.nodeViews().filter((n) => n.kind === 'ping').map((n) => n.name)).toEqual(ping ? ['gw'] : []);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a running machine: a reload sends one status with the new dt (plus the start-up bonus while it lasts) and keeps every heard link up', () => {
+    fc.assert(
+      fc.property(scenarioConfigArb, reloadArb(false), fc.integer({ min: 1, max: 20000 }), (config, after, at) => {
+        const { pingNodes: _p, ...c0 } = config;
+        const m = new MembershipMachine(c0);
+        m.handle({ kind: 'start', now: 0 });
+        // n2 heard on every medium just before the reload.
+        for (const link of c0.media) {
+          m.handle({ kind: 'packet', now: at - 1 < 0 ? 0 : at - 1, packet: { from: 'n2', link, type: 'status', status: 'active', seq: 1, generation: 1, advertisedDeadtimeMs: c0.deadtimeMs } });
+        }
+        const before = m.nodeView('n2');
+        const step = m.reconfigure(at, after);
+        const sends = step.actions.filter((a) => a.kind === 'sendStatus');
+        expect(sends.length).toBeGreaterThanOrEqual(1);
+        const dt = (sends[0] as { deadtimeMs: number }).deadtimeMs;
+        expect([after.deadtimeMs, after.deadtimeMs + 2000]).toContain(dt);
+        if (after.nodes.includes('n2') && before?.status !== 'dead') {
+          for (const l of m.nodeView('n2')!.links) {
+            const was = before!.links.find((x) => x.name === l.name);
+            if (was === undefined) expect(l.status).toBe('dead');
+            else if (was.status === 'up' && m.nodeView('n2')!.status !== 'dead') expect(l.status).toBe('up');
+          }
+        }
+        expect(step.nextDeadline === undefined || step.nextDeadline > at).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
