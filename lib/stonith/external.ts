@@ -10,11 +10,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DEFAULT_EXTERNAL_DIRS } from './params.js';
 import { runProgram, type RunResult } from './run.js';
 import { S, type ResetRequest, type StonithDevice, type StonithEnvironment, type StonithRc } from './types.js';
 
-export { DEFAULT_EXTERNAL_DIRS } from './params.js';
-import { DEFAULT_EXTERNAL_DIRS } from './params.js';
+export { DEFAULT_EXTERNAL_DIRS };
 
 /** cluster-glue's folder of ha_log.sh, which external scripts call; put first on their PATH as the original does. */
 const GLUE_SHARED_DIR = '/usr/share/cluster-glue';
