@@ -272,6 +272,11 @@ describe('ha.cf whole-line directives', () => {
     expect(codes(ok.warnings)).not.toContain('HACF_CLIENT_MISSING');
     const missing = cf('respawn hacluster /usr/lib/heartbeat/dopd\n', { fs });
     expect(missing.warnings.map((w) => [w.line, w.code, w.token])).toContainEqual([L, 'HACF_CLIENT_MISSING', '/usr/lib/heartbeat/dopd']);
+    // The original's ipfail paths run our bin/ipfail: no need for the file.
+    const none = memoryConfigFs({});
+    for (const p of ['/usr/lib/heartbeat/ipfail', '/usr/libexec/heartbeat/ipfail', '/usr/lib64/heartbeat/ipfail']) {
+      expect(codes(cf(`respawn hacluster ${p}\n`, { fs: none }).warnings)).not.toContain('HACF_CLIENT_MISSING');
+    }
   });
   it('apiauth: uid and/or gid lists, defaults for well-known clients, duplicates refused', () => {
     const c = cf('apiauth ipfail gid=haclient uid=hacluster,root\n').config;
