@@ -6,7 +6,7 @@ export const DaemonErrorCode = {
   Generation: 'HB_GENERATION',
   /** The hb_uuid file cannot be read or created. */
   Uuid: 'HB_UUID',
-  /** ha.cf asks for something this daemon does not do (ucast6, mcast6, ping nodes). */
+  /** The configuration asks for something this daemon cannot do (kept for such cases; every ha.cf medium is supported). */
   Unsupported: 'HB_UNSUPPORTED',
   /** The media could not be opened. */
   Media: 'HB_MEDIA',
