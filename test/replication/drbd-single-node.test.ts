@@ -143,9 +143,11 @@ describe('drbdadm + drbdd on one node', () => {
     expect(adm('dstate', 'r0').stdout).toBe('Consistent/DUnknown\n');
     const dump = adm('dump-md', 'r0');
     expect(dump.status).toBe(0);
-    // Consistent, WasUpToDate, FullSync (a forced primary owes its peer a full sync), AlClean.
-    expect(dump.stdout).toMatch(/flags 0x00000099;/);
-    expect(adm('get-gi', 'r0').stdout).toMatch(/^[0-9A-F]{16}:0000000000000004:0000000000000000:0000000000000000:1:1:0:0:1:0:0\n$/);
+    // Consistent, WasUpToDate, AlClean; a forced primary owes its peer a full sync: every bit set.
+    expect(dump.stdout).toMatch(/flags 0x00000091;/);
+    const bits = Number(/# bits-set (\d+);/.exec(dump.stdout)![1]);
+    expect(bits).toBe(Math.floor((96 * MiB - 4096 - 32768 - 4096) / 4096));
+    expect(adm('get-gi', 'r0').stdout).toMatch(/^[0-9A-F]{16}:0000000000000004:0000000000000000:0000000000000000:1:1:0:0:0:0:0\n$/);
 
     // Up again; Consistent + fencing dont-care: primary without --force.
     expect(adm('up', 'r0').status).toBe(0);
@@ -159,7 +161,7 @@ describe('drbdadm + drbdd on one node', () => {
 
     const log = fs.readFileSync(path.join(dir, 'drbd.log'), 'utf8');
     expect(log).toContain(`block drbd${minor}: disk( Attaching -> Inconsistent )`);
-    expect(log).toContain('d-con r0: conn( Unconnected -> WFConnection )');
+    expect(log).toMatch(new RegExp(`(d-con r0|block drbd${minor}): conn\\( Unconnected -> WFConnection \\)`));
     expect(log).toContain(`block drbd${minor}: Forced to consider local data as UpToDate!`);
     expect(log).toContain(`block drbd${minor}: role( Secondary -> Primary ) disk( Inconsistent -> UpToDate )`);
     expect(log).toContain(`block drbd${minor}: role( Primary -> Secondary )`);

@@ -16,7 +16,10 @@ import { MDF } from '../metadata/superblock.js';
 import { AttachedDisk } from '../metadata/store.js';
 import { NbdServer, type NbdExport } from '../nbd/server.js';
 import { exposeDevice, type Exposure } from './expose.js';
-import { peerFactory, type LocalVolume, type Peer, type PeerHost } from './peer.js';
+import { deviceStateOf, exitForRv, startEngine } from './engine-link.js';
+import type { ReplicationEngine } from '../protocol/engine.js';
+import type { MachineStatus } from '../protocol/machine.js';
+import { peerFactory, standalonePeerFactory, type LocalVolume, type Peer, type PeerHost } from './peer.js';
 import { LineSplitter, type ControlRequest, type ControlResponse } from './protocol.js';
 import type { ResourceSpec, VolumeSpec } from './spec.js';
 import { checkDemote, checkDetach, checkInvalidate, checkOutdate, checkPromote, diskStateFromFlags, flagsForDiskState, isConnected, sanitize, UNCONFIGURED, type DeviceState, type Refusal } from './state.js';
@@ -56,6 +59,9 @@ interface VolumeRt {
   exposure?: Exposure;
   counters: Counters;
   sync?: DeviceSnapshot['sync'];
+  /** The replication engine, once connect was asked for (then it owns the states). */
+  engine?: ReplicationEngine;
+  status?: MachineStatus;
 }
 
 interface ResourceRt {
@@ -195,6 +201,7 @@ export class Drbdd {
       case 'invalidate-remote': {
         const r = this.res(req.res);
         for (const v of r.volumes.values()) {
+          if (this.engineChange(v, (e) => e.invalidate(true))) continue;
           if (!isConnected(v.state.conn) || r.peer?.invalidateRemote === undefined) throw refusal(v.spec.minor, { rv: -15, text: 'Need a connection to start verify or resync', exit: 11 });
           await r.peer.invalidateRemote(v.spec.vnr);
         }
@@ -279,6 +286,7 @@ export class Drbdd {
         },
         write: (off, data, fua) => this.write(r, v, off, data, fua),
         flush: async () => {
+          if (v.engine !== undefined) return v.engine.flush();
           const d = this.needDisk(v);
           await Promise.all([d.flush(), r.peer?.flush(v.spec.vnr)]);
         },
@@ -295,6 +303,7 @@ export class Drbdd {
 
   private async write(r: ResourceRt, v: VolumeRt, off: number, data: Uint8Array, fua: boolean): Promise<void> {
     if (v.state.role !== 'Primary') throw Object.assign(new Error('not Primary'), { code: 'EPERM' });
+    if (v.engine !== undefined) return this.engineWrite(v, v.engine, off, data, fua);
     const d = this.needDisk(v);
     v.counters.ap++;
     try {
@@ -306,8 +315,34 @@ export class Drbdd {
     }
   }
 
+  /** The engine takes whole 512-byte sectors: unaligned writes are read-modify-write. */
+  private async engineWrite(v: VolumeRt, e: ReplicationEngine, off: number, data: Uint8Array, fua: boolean): Promise<void> {
+    const start = Math.floor(off / 512) * 512;
+    const end = Math.ceil((off + data.length) / 512) * 512;
+    let buf = data;
+    if (start !== off || end !== off + data.length) {
+      buf = await e.read(start, end - start);
+      buf = new Uint8Array(buf);
+      buf.set(data, off - start);
+    }
+    v.counters.ap++;
+    try {
+      await e.submitWrite(start, buf, { fua });
+    } catch (x) {
+      throw Object.assign(new Error((x as Error).message), { code: 'EIO' });
+    } finally {
+      v.counters.ap--;
+    }
+  }
+
   private async zeroes(r: ResourceRt, v: VolumeRt, off: number, len: number, fua: boolean): Promise<void> {
     if (v.state.role !== 'Primary') throw Object.assign(new Error('not Primary'), { code: 'EPERM' });
+    if (v.engine !== undefined) {
+      const chunk = 1 << 20;
+      for (let done = 0; done < len; done += chunk) await this.engineWrite(v, v.engine, off + done, new Uint8Array(Math.min(chunk, len - done)), false);
+      if (fua) await v.engine.flush();
+      return;
+    }
     const d = this.needDisk(v);
     const peerDone = r.peer?.replicateZeroes ? r.peer.replicateZeroes(v.spec.vnr, off, len, fua) : r.peer ? r.peer.replicateWrite(v.spec.vnr, off, new Uint8Array(len), fua) : Promise.resolve('not-replicated' as const);
     const [, rep] = await Promise.all([d.writeZeroes(off, len, fua), peerDone]);
@@ -352,6 +387,7 @@ export class Drbdd {
       if (bad !== undefined && !force) throw refusal(v.spec.minor, bad);
       if (v.exposure !== undefined) await this.unexpose(v);
       await v.nbd.close();
+      await this.stopEngine(v);
       this.setState(r, v, { disk: 'Failed' });
       const d = v.disk;
       v.disk = undefined;
@@ -364,8 +400,13 @@ export class Drbdd {
 
   connect(spec: ResourceSpec): void {
     const r = this.ensureResource(spec);
-    if (r.peer !== undefined) return;
     if (spec.peer === undefined) throw new Refused(10, `${spec.name}: no peer address in the config`);
+    const vols = [...r.volumes.values()];
+    if (spec.machine !== undefined && 'ip' in spec.me && vols.length === 1 && vols[0]!.disk !== undefined && peerFactory() === standalonePeerFactory) {
+      this.connectEngine(r, vols[0]!, spec);
+      return;
+    }
+    if (r.peer !== undefined) return;
     const host = this.peerHost(r);
     r.peer = peerFactory()(host);
     r.peer.connect();
@@ -411,7 +452,51 @@ export class Drbdd {
     };
   }
 
+  private connectEngine(r: ResourceRt, v: VolumeRt, spec: ResourceSpec): void {
+    if (v.engine === undefined) {
+      const me = spec.me as Exclude<ResourceSpec['me'], { host: string; ip?: undefined }> & { ip: string; port: number; family: string };
+      v.engine = startEngine({
+        machine: spec.machine!,
+        minor: v.spec.minor,
+        me,
+        peer: spec.peer!,
+        disk: v.disk!,
+        initialDisk: v.state.disk,
+        log: { info: (m) => this.o.log.info(m), warn: (m) => this.o.log.warn(m), error: (m) => this.o.log.error(m) },
+        onChange: (st) => {
+          v.status = st;
+          v.state = deviceStateOf(st, v.state.susp);
+          this.procSoon();
+        },
+        onHandler: (name) => this.o.log.info(`${drbdDevicePrefix(v.spec.minor)}helper command: drbdadm ${name} minor-${v.spec.minor} (handlers are not run yet)`),
+      });
+      v.status = v.engine.status();
+    } else if (v.engine.status().conn !== 'StandAlone') return;
+    const e = v.engine;
+    e.connect().catch((x: Error) => this.volumeLog(v, 'error', `cannot listen on ${spec.me.host}: ${x.message}`));
+  }
+
+  private async stopEngine(v: VolumeRt): Promise<void> {
+    const e = v.engine;
+    if (e === undefined) return;
+    v.engine = undefined;
+    await e.stop();
+    if (v.status !== undefined) v.state = { ...v.state, conn: 'StandAlone', peer: 'Unknown', pdsk: 'DUnknown' };
+  }
+
+  private procTimerSoon: NodeJS.Timeout | undefined;
+  /** State changes during a resync come in bursts: write the proc file at most every 200 ms for them. */
+  private procSoon(): void {
+    if (this.procTimerSoon !== undefined) return;
+    this.procTimerSoon = setTimeout(() => {
+      this.procTimerSoon = undefined;
+      this.writeProc();
+    }, 200);
+    this.procTimerSoon.unref();
+  }
+
   async disconnect(r: ResourceRt): Promise<void> {
+    for (const v of r.volumes.values()) if (v.engine !== undefined) v.engine.disconnect();
     const p = r.peer;
     if (p === undefined) return;
     r.peer = undefined;
@@ -423,6 +508,8 @@ export class Drbdd {
 
   async primary(r: ResourceRt, force: boolean): Promise<string[]> {
     const msgs: string[] = [];
+    const eng = [...r.volumes.values()].find((v) => v.engine !== undefined);
+    if (eng !== undefined) return this.primaryEngine(r, eng, eng.engine!, force);
     const fencing = String(r.spec.disk['fencing'] ?? r.spec.net['fencing'] ?? 'dont-care') !== 'dont-care';
     const allowTwo = r.spec.net['allow-two-primaries'] === true;
     const verdicts = [...r.volumes.values()].map((v) => ({ v, verdict: checkPromote(v.state, { force, allowTwoPrimaries: allowTwo, fencing }) }));
@@ -469,6 +556,33 @@ export class Drbdd {
     return msgs;
   }
 
+  private async primaryEngine(r: ResourceRt, v: VolumeRt, e: ReplicationEngine, force: boolean): Promise<string[]> {
+    if (v.state.role !== 'Primary') {
+      e.deviceInUse = false;
+      const res = e.setRole('Primary', { force });
+      if (!res.ok) throw new Refused(exitForRv(res.rv), `${v.spec.minor}: State change failed: (${res.rv ?? -1}) ${res.message ?? 'refused'}`);
+      v.state = deviceStateOf(e.status(), v.state.susp);
+    }
+    if (v.exposure === undefined) {
+      try {
+        v.exposure = await exposeDevice({
+          minor: v.spec.minor,
+          devicePath: v.spec.device,
+          socketPath: nbdSocket(this.o.runDir, v.spec.minor),
+          runDir: this.o.runDir,
+          log: (m) => this.volumeLog(v, 'info', m),
+        });
+      } catch (x) {
+        this.volumeLog(v, 'error', `could not create the block device: ${(x as Error).message}`);
+        e.setRole('Secondary');
+        v.state = deviceStateOf(e.status(), v.state.susp);
+        throw new Refused(20, `${v.spec.minor}: could not create ${v.spec.device}: ${(x as Error).message}`);
+      }
+    }
+    void r;
+    return [];
+  }
+
   private async unexpose(v: VolumeRt): Promise<void> {
     const e = v.exposure;
     if (e === undefined) return;
@@ -482,6 +596,14 @@ export class Drbdd {
       if (v.exposure !== undefined && (await v.exposure.heldOpen())) throw refusal(v.spec.minor, checkDemote(true)!);
     }
     for (const v of r.volumes.values()) {
+      if (v.engine !== undefined) {
+        await this.unexpose(v);
+        v.engine.deviceInUse = false;
+        const res = v.engine.setRole('Secondary');
+        if (!res.ok) throw new Refused(exitForRv(res.rv), `${v.spec.minor}: State change failed: (${res.rv ?? -1}) ${res.message ?? 'refused'}`);
+        v.state = deviceStateOf(v.engine.status(), v.state.susp);
+        continue;
+      }
       if (v.state.role !== 'Primary') continue;
       await this.unexpose(v);
       const d = v.disk;
@@ -495,7 +617,16 @@ export class Drbdd {
     }
   }
 
+  private engineChange(v: VolumeRt, f: (e: ReplicationEngine) => { ok: boolean; rv?: number; message?: string }): boolean {
+    if (v.engine === undefined) return false;
+    const res = f(v.engine);
+    if (!res.ok) throw new Refused(exitForRv(res.rv), `${v.spec.minor}: State change failed: (${res.rv ?? -1}) ${res.message ?? 'refused'}`);
+    v.state = deviceStateOf(v.engine.status(), v.state.susp);
+    return true;
+  }
+
   async outdate(r: ResourceRt): Promise<void> {
+    for (const v of r.volumes.values()) if (this.engineChange(v, (e) => e.outdate())) return;
     for (const v of r.volumes.values()) {
       const bad = checkOutdate(v.state);
       if (bad !== undefined) throw refusal(v.spec.minor, bad);
@@ -508,6 +639,7 @@ export class Drbdd {
   }
 
   async invalidate(r: ResourceRt): Promise<void> {
+    for (const v of r.volumes.values()) if (this.engineChange(v, (e) => e.invalidate(false))) return;
     for (const v of r.volumes.values()) {
       const bad = checkInvalidate(v.state);
       if (bad !== undefined) throw refusal(v.spec.minor, bad);
@@ -544,6 +676,38 @@ export class Drbdd {
 
   private deviceSnapshot(r: ResourceRt, v: VolumeRt): DeviceSnapshot {
     const d = v.disk;
+    const st = v.engine !== undefined ? v.engine.status() : undefined;
+    if (st !== undefined) {
+      const c = st.counters;
+      const rs = st.resync;
+      let sync: DeviceSnapshot['sync'];
+      if (rs !== undefined) {
+        const elapsed = Math.max(1, (performance.now() - rs.startedAt - rs.pausedMs) / 1000);
+        const doneKiB = (rs.totalBits - rs.leftBits) * 4;
+        const avg = doneKiB / elapsed;
+        sync = { leftKiB: rs.leftBits * 4, totalKiB: rs.totalBits * 4, speedKiB: avg, avgKiB: avg, etaSec: avg > 0 ? (rs.leftBits * 4) / avg : 0 };
+      }
+      return {
+        resource: r.spec.name,
+        vnr: v.spec.vnr,
+        minor: v.spec.minor,
+        state: deviceStateOf(st, v.state.susp),
+        protocol: st.protocol,
+        counters: {
+          ...v.counters,
+          ns: Math.floor(c.netSent / 1024),
+          nr: Math.floor(c.netReceived / 1024),
+          dw: Math.floor(c.diskWritten / 1024),
+          dr: Math.floor(c.diskRead / 1024),
+          al: d?.counters.al ?? 0,
+          bm: d?.counters.bm ?? 0,
+          lo: d?.counters.lo ?? 0,
+          pe: st.pendingPeer,
+          oos: st.outOfSyncBits * 4,
+        },
+        ...(sync !== undefined ? { sync } : {}),
+      };
+    }
     const counters: Counters = {
       ...v.counters,
       dw: Math.floor(v.counters.dw),

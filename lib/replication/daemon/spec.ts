@@ -7,6 +7,8 @@ import { effectiveSection, type DrbdConfig, type OptionSection, type Resource } 
 import { findLocalHost, type LocalHost } from '../../config/drbd/local-host.js';
 import type { MetaPlacement } from '../metadata/layout.js';
 import { AL_MAX_EXTENTS, AL_MIN_EXTENTS } from '../metadata/activity-log.js';
+import { machineConfigFromDrbd } from '../protocol/config.js';
+import type { WireMachineConfig } from './engine-link.js';
 
 export interface VolumeSpec {
   readonly vnr: number;
@@ -41,6 +43,8 @@ export interface ResourceSpec {
   readonly handlers: OptionValues;
   /** The config file, for handlers (DRBD_CONF). */
   readonly configFile: string;
+  /** The replication engine's settings (protocol/config.ts), when the resource can be replicated. */
+  readonly machine?: WireMachineConfig;
 }
 
 function values(s: OptionSection): Record<string, string | number | boolean> {
@@ -81,7 +85,14 @@ export function resourceSpec(config: DrbdConfig, res: Resource, me: LocalHost): 
   const peerHost = res.hosts.find((h) => h !== host && h.kind === 'on' && h.address !== undefined);
   const ep = (name: string, a: { family: string; ip: string; port: number }): Endpoint => ({ host: name, family: a.family, ip: a.ip, port: a.port });
   const protocol = String(net['protocol'] ?? 'C').toUpperCase();
+  let machine: WireMachineConfig | undefined;
+  if (peerHost !== undefined) {
+    // Throws a ReplError for an unknown cram-hmac-alg / data-integrity-alg: drbdadm reports it.
+    const { random: _r, sizeBytes: _s, logPrefix: _l, ...wire } = machineConfigFromDrbd(config, res, { node: me.hostname, minor: volumes[0]?.minor ?? 0, sizeBytes: 0 });
+    machine = wire;
+  }
   return {
+    ...(machine !== undefined ? { machine } : {}),
     name: res.name,
     protocol: protocol === 'A' || protocol === 'B' ? protocol : 'C',
     me: host.address !== undefined ? ep(me.hostname, host.address) : { host: me.hostname },
