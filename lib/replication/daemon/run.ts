@@ -583,17 +583,31 @@ export class Drbdd {
     return [];
   }
 
+  /**
+   * Held open, and still so for a second: right after an umount, udev's probes
+   * can hold the device for a moment (DRBD admins know this as the reason
+   * drbddisk retries `secondary`).
+   */
+  private async stillHeld(e: Exposure): Promise<boolean> {
+    const end = Date.now() + 1000;
+    while (await e.heldOpen()) {
+      if (Date.now() > end) return true;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return false;
+  }
+
   private async unexpose(v: VolumeRt): Promise<void> {
     const e = v.exposure;
     if (e === undefined) return;
-    if (await e.heldOpen()) throw refusal(v.spec.minor, checkDemote(true)!);
+    if (await this.stillHeld(e)) throw refusal(v.spec.minor, checkDemote(true)!);
     await e.remove();
     v.exposure = undefined;
   }
 
   async secondary(r: ResourceRt): Promise<void> {
     for (const v of r.volumes.values()) {
-      if (v.exposure !== undefined && (await v.exposure.heldOpen())) throw refusal(v.spec.minor, checkDemote(true)!);
+      if (v.exposure !== undefined && (await this.stillHeld(v.exposure))) throw refusal(v.spec.minor, checkDemote(true)!);
     }
     for (const v of r.volumes.values()) {
       if (v.engine !== undefined) {
