@@ -21,14 +21,14 @@ const EXIT_USAGE = 2;
 
 const USAGE = 'Usage: heartbeat [-dDkMrRsvWlVf] [-C Current-resource-state]\n\t-C only valid with -R\n\t-r is mutually exclusive with -R\n';
 
-/** Daemon options of Heartbeat 3.0.6 (-M and -R are refused as not implemented by the daemon module). */
+/** Daemon options of Heartbeat 3.0.6. */
 const DAEMON_FLAGS: readonly [string, string][] = [
   ['-d', 'raise the debug level (repeatable)'],
   ['-W', 'with -D: wiki format'],
   ['-k', 'stop the running daemon'],
   ['-M', 'do not manage resources'],
   ['-r', 're-read the configuration of the running daemon'],
-  ['-R', 'restart-exec keeping resources (internal)'],
+  ['-R', 'restarted: keep the resources held (with -C CLASS)'],
   ['-s', 'report whether the daemon runs'],
   ['-v', 'verbose: dump the parsed configuration at start'],
   ['-l', 'disable realtime scheduling'],

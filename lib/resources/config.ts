@@ -16,7 +16,12 @@ export interface ResourceSettings {
   readonly scriptTimeoutMs: number;
 }
 
-export function resourceSettings(hacf: HaCf, hares: Haresources, localNode: string, opts: { stopFailureCommand?: readonly string[] } = {}): ResourceSettings {
+export function resourceSettings(
+  hacf: HaCf,
+  hares: Haresources,
+  localNode: string,
+  opts: { stopFailureCommand?: readonly string[]; restarted?: ResourceManagerConfig['restarted'] } = {},
+): ResourceSettings {
   const me = localNode.toLowerCase();
   const others = hacf.nodes.filter((n) => n !== me);
   if (!hacf.nodes.includes(me)) throw new HbError('RESOURCES_CONFIG', `Current node [${me}] not in configuration!`);
@@ -36,6 +41,7 @@ export function resourceSettings(hacf: HaCf, hares: Haresources, localNode: stri
       autoFailback: hacf.autoFailback,
       ...(device !== undefined ? { stonithDevice: device } : {}),
       ...(opts.stopFailureCommand !== undefined ? { stopFailureCommand: opts.stopFailureCommand } : {}),
+      ...(opts.restarted !== undefined ? { restarted: opts.restarted } : {}),
     },
     scriptTimeoutMs: secs !== undefined && secs > 0 ? Math.round(secs * 1000) : DEFAULT_SCRIPT_TIMEOUT_MS,
   };

@@ -124,6 +124,14 @@ export class ResourceMachine {
     this.standbyLimitMs = cfg.standbyLimitMs ?? DEFAULTS.standbyLimitMs;
     this.stonithRetryMs = cfg.stonithRetryMs ?? DEFAULTS.stonithRetryMs;
     this.stopFailureCommand = cfg.stopFailureCommand ?? DEFAULTS.stopFailureCommand;
+    if (cfg.restarted !== undefined) {
+      // The previous process left these groups running: adopt them without a start.
+      for (const g of this.groupsOf(cfg.restarted)) {
+        this.holding.set(g.key, 'held');
+        this.intent.add(g.key);
+      }
+      this.setBits(cfg.restarted, true);
+    }
   }
 
   // ---- views -------------------------------------------------------------
@@ -326,6 +334,17 @@ export class ResourceMachine {
       this.takeoverFromDeadPeer('mach_down');
       return;
     }
+    if (this.cfg.restarted !== undefined) {
+      // Restarted keeping resources: stable at once, no acquisition. nice mode still
+      // says `starting` (the peer answers with what it holds) and what we hold.
+      this.phase = 'stable';
+      this.initialDone = true;
+      if (this.nice) {
+        this.send({ t: 'starting' });
+        this.sendResources(true);
+      }
+      return;
+    }
     if (!this.nice) {
       this.phase = 'stable';
       this.legacyRequestOurs(peer === 'active');
@@ -403,7 +422,10 @@ export class ResourceMachine {
     if (this.fence !== undefined) this.fence = undefined;
     this.peerAlive = true;
     this.peerHeard = true;
-    this.peerStable = false;
+    // Stable until it says otherwise (its `starting`), as the original keeps
+    // other_is_stable after a takeover: a peer that never speaks (heartbeat -M)
+    // does not leave us in "transition" for good.
+    this.peerStable = true;
     this.peerHolds = 'none';
     this.peerShutdone = false;
     // It may also have run alone (we were both cut off at start): resynchronise

@@ -34,6 +34,12 @@ export interface ResourceManagerConfig {
   readonly standbyLimitMs?: number;
   /** Delay between STONITH attempts (original 5 s). */
   readonly stonithRetryMs?: number;
+  /**
+   * `heartbeat -R [-C CLASS]`: a restarted daemon that kept its resources. The
+   * groups of CLASS count as held (nothing is started), no start-up
+   * acquisition runs, and (nice mode) CLASS is what we advertise.
+   */
+  readonly restarted?: RscSet;
 }
 
 /** A message as the wire carries it: `t`, `src`, `rsc_hold`, `info`, … (strings only). */

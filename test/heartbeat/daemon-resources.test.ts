@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect } from 'vitest';
 import { REPO_ROOT, itWithTools } from '../helpers/env.js';
-import { DEADTIME_MS, HBNET_TOOLS, HbCluster, KEEPALIVE_MS, ORIGINAL } from './daemon-harness.js';
+import { DEADTIME_MS, HBNET_TOOLS, HbCluster, KEEPALIVE_MS, ORIGINAL, OURS } from './daemon-harness.js';
 
 const STARTUP_MS = 20_000;
 const clusters: HbCluster[] = [];
@@ -197,6 +197,54 @@ describe('heartbeat daemon: haresources groups on two of our nodes', () => {
     expect(dummyCalls(c, 'node1').filter((x) => x.op === 'start')).toEqual([]);
     expect(running(c, 'node2')).toBe(true);
   }, 90_000);
+});
+
+describe('heartbeat daemon: -R -C, -M and HA_RSCTMP', () => {
+  afterEach(downAll);
+  afterAll(downAll);
+
+  itWithTools(HBNET_TOOLS, '-R -C local adopts the running svc1 (no status, no start); rsctmp is emptied at start; -R beside a running daemon is refused; -M manages nothing', async () => {
+    const c = cluster('on');
+    const sh = (node: string, script: string) => c.exec(node, ['/bin/sh', '-c', script]);
+    const heartbeat = path.join(REPO_ROOT, 'bin/heartbeat');
+    // What a restart keeping resources finds: the service still running, and a pseudo resource's state file.
+    expect(sh('node1', 'mkdir -p /run/hbdummy /var/run/heartbeat/rsctmp && date +%s.000 >/run/hbdummy/svc1 && touch /var/run/heartbeat/rsctmp/Delay_stale').status).toBe(0);
+    c.start('node1', `${OURS} -R -C local`);
+    c.start('node2');
+    await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', STARTUP_MS);
+    await c.waitForClStatus('node1', ['rscstatus'], 'local', 10_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'local', 10_000);
+    // Adopted, not acquired: not even a status call.
+    expect(dummyCalls(c, 'node1')).toEqual([]);
+    expect(dummyCalls(c, 'node2')).toEqual([]);
+    expect(c.log('node1')).not.toContain('Acquiring resource group');
+    expect(sh('node1', 'ls -A /var/run/heartbeat/rsctmp; stat -c %a /var/run/heartbeat/rsctmp')).toEqual({ status: 0, stdout: '1777\n' });
+    // node1 holds svc1 for real: a standby stops it there and node2 starts it.
+    expect(c.exec('node1', [path.join(REPO_ROOT, 'bin/hb_standby')]).status).toBe(0);
+    await waitForCall(c, 'node1', 'stop', 10_000);
+    await waitForCall(c, 'node2', 'start', 10_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'all', 10_000);
+    // The original's -R is its own re-exec; beside a running daemon it refuses.
+    expect(sh('node1', `${heartbeat} -R 2>&1`).status).toBe(1);
+    expect(sh('node1', `${heartbeat} -R 2>&1`).stdout).toMatch(/^ERROR: Heartbeat already running \[pid \d+\]\.\n$/);
+
+    // -M: node1 owns svc1 but manages nothing; node2 keeps it (auto_failback on would otherwise hand it back).
+    c.hbnet(['stop', 'node1']);
+    await c.waitForLog('node1', 'info: node1 Heartbeat shutdown complete.', 10_000);
+    const n1calls = dummyCalls(c, 'node1').length;
+    const logFrom = c.log('node1').length;
+    expect(sh('node1', 'touch /var/run/heartbeat/rsctmp/Delay_stale').status).toBe(0);
+    c.start('node1', `${OURS} -M`);
+    await c.waitForClStatus('node2', ['nodestatus', 'node1'], 'active', STARTUP_MS);
+    await c.waitForClStatus('node1', ['rscstatus'], 'none', 10_000);
+    // Observation window for the negative: a managing node1 hands svc1 back within about a second of seeing node2.
+    await c.waitUntil(Date.now() + 3000);
+    expect(dummyCalls(c, 'node1').slice(n1calls)).toEqual([]);
+    expect(c.log('node1').slice(logFrom)).not.toMatch(/Acquiring resource group|Local Resource acquisition/);
+    expect(running(c, 'node2')).toBe(true);
+    await c.waitForClStatus('node2', ['rscstatus'], 'all', 5000);
+    expect(sh('node1', 'ls -A /var/run/heartbeat/rsctmp').stdout).toBe('');
+  }, 120_000);
 });
 
 describe('heartbeat daemon: haresources with the original heartbeat 3.0.6 as node1', () => {

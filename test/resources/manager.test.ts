@@ -577,6 +577,18 @@ describe('resource manager: rscstatus values of 3.0.6', () => {
     expect(st(s)).toEqual(['local', 'local']);
   });
 
+  it('a peer that comes back and never speaks (heartbeat -M) leaves us stable, not in transition', () => {
+    const s = new Sim({ haresources: ONE, autoFailback: 'on' });
+    s.startBoth();
+    s.feed(s.nodes.node1, { kind: 'shutdown', now: s.now });
+    s.settle();
+    s.crash(s.nodes.node1);
+    expect(s.nodes.node2.m.rscstatus()).toBe('all');
+    s.feed(s.nodes.node2, { kind: 'peer-alive', now: s.now });
+    s.wire.length = 0; // nobody answers
+    expect(s.nodes.node2.m.rscstatus()).toBe('all');
+  });
+
   it('legacy mode never sets the bits: none, or transition while groups move', () => {
     const s = new Sim({ autoFailback: 'legacy' });
     s.startBoth();
@@ -588,5 +600,50 @@ describe('resource manager: rscstatus values of 3.0.6', () => {
     const m = machine({ autoFailback: 'legacy' });
     m.handle({ kind: 'comm-up', now: 0, peer: 'dead' });
     expect(m.rscstatus()).toBe('transition');
+  });
+});
+
+/** `heartbeat -R [-C CLASS]`: restarted keeping resources (resources-spec §5.1). */
+describe('resource manager: restarted keeping resources', () => {
+  it('nice mode: the groups of the class count as held, nothing runs, `starting` and what we hold go out', () => {
+    const m = machine({ restarted: 'local' });
+    expect(m.heldKeys()).toEqual([G1]);
+    const up = m.handle({ kind: 'comm-up', now: 0, peer: 'active' });
+    expect(only(up.actions, 'run-group')).toEqual([]);
+    expect(sends(up.actions)).toEqual([{ t: 'starting' }, { t: 'resource', rsc_hold: 'local', rtype: 'full', isstable: '1' }]);
+    const answer = m.handle({ kind: 'message', now: 1, message: { t: 'resource', src: 'node2', rsc_hold: 'local', rtype: 'full', isstable: '1' } });
+    expect(only(answer.actions, 'run-group')).toEqual([]);
+    expect(m.rscstatus()).toBe('local');
+    // A standby gives away what was adopted: the stop runs.
+    m.handle({ kind: 'command', now: 2, command: 'standby', set: 'local' });
+    const other = m.handle({ kind: 'message', now: 3, message: { t: 'ask_resources', src: 'node2', rsc_hold: 'local', info: 'other' } });
+    expect(only(other.actions, 'run-group').map((a) => `${a.op} ${a.key}`)).toEqual([`stop ${G1}`]);
+  });
+
+  it('all: both groups adopted; the peer dying later starts nothing', () => {
+    const m = machine({ restarted: 'all' });
+    m.handle({ kind: 'comm-up', now: 0, peer: 'active' });
+    m.handle({ kind: 'message', now: 1, message: { t: 'resource', src: 'node2', rsc_hold: 'none', rtype: 'full', isstable: '1' } });
+    expect(m.rscstatus()).toBe('all');
+    const dead = m.handle({ kind: 'peer-dead', now: 2 });
+    expect(only(dead.actions, 'run-group')).toEqual([]);
+    expect(m.heldKeys()).toEqual([G1, G2]);
+  });
+
+  it('legacy: adopted groups, no ip-request, rscstatus none', () => {
+    const m = machine({ autoFailback: 'legacy', restarted: 'local' });
+    const up = m.handle({ kind: 'comm-up', now: 0, peer: 'active' });
+    expect(up.actions.filter((a) => a.kind !== 'rscstatus')).toEqual([]);
+    expect(m.heldKeys()).toEqual([G1]);
+    expect(m.rscstatus()).toBe('none');
+  });
+
+  it('none: nothing adopted and no acquisition either', () => {
+    const m = machine({ restarted: 'none' });
+    const up = m.handle({ kind: 'comm-up', now: 0, peer: 'active' });
+    m.handle({ kind: 'message', now: 1, message: { t: 'resource', src: 'node2', rsc_hold: 'local', rtype: 'full', isstable: '1' } });
+    expect(only(up.actions, 'run-group')).toEqual([]);
+    expect(m.heldKeys()).toEqual([]);
+    expect(m.rscstatus()).toBe('none');
   });
 });

@@ -7,6 +7,8 @@ import { reloadCommand, statusCommand, stopCommand } from './control.js';
 import { resolvePaths } from './paths.js';
 import { loadConfig, startHeartbeat } from './run.js';
 import { pidFileState } from '../../shared/daemon/index.js';
+import { isRscSet } from '../../resources/rsc-sets.js';
+import type { RscSet } from '../../resources/types.js';
 
 /** `-d` may be repeated and bundled (`-dd`, `-dv`): commander only says "given", so count in argv. */
 export function countDebugFlags(argv: readonly string[]): number {
@@ -23,6 +25,15 @@ export function countDebugFlags(argv: readonly string[]): number {
   return n;
 }
 
+/** `-R [-C none|local|foreign|all]`: undefined without -R, the usage error text for a bad class. */
+export function restartOption(o: Readonly<Record<string, unknown>>): { current?: RscSet } | string | undefined {
+  if (!o['R']) return undefined;
+  const c = o['C'];
+  if (c === undefined) return {};
+  if (typeof c === 'string' && isRscSet(c)) return { current: c };
+  return `heartbeat: -C: bad resource type [${String(c)}] (none, local, foreign or all)\n`;
+}
+
 export async function daemonMain(o: Readonly<Record<string, unknown>>, argv: readonly string[]): Promise<number> {
   const paths = resolvePaths({
     haDir: o['confdir'] as string | undefined,
@@ -30,12 +41,21 @@ export async function daemonMain(o: Readonly<Record<string, unknown>>, argv: rea
     stateDir: o['stateDir'] as string | undefined,
   });
   const localNode = localNodeName(paths.haDir);
-  if (o['M'] || o['R']) {
-    process.stderr.write(`heartbeat: option ${o['M'] ? '-M' : '-R'} is not implemented yet\n`);
-    return 1;
-  }
   if (o['s']) return statusCommand(paths, localNode);
   if (o['k']) return stopCommand(paths);
+  const restart = restartOption(o);
+  if (typeof restart === 'string') {
+    process.stderr.write(restart);
+    return 2;
+  }
+  if (restart !== undefined) {
+    // The original's restart-exec keeps its pid; another running daemon is an error.
+    const st = pidFileState(paths.pidFile);
+    if (st.state === 'running') {
+      process.stderr.write(`ERROR: Heartbeat already running [pid ${st.pid}].\n`);
+      return 1;
+    }
+  }
   const start = (): Promise<number> =>
     startHeartbeat({
       paths,
@@ -43,6 +63,8 @@ export async function daemonMain(o: Readonly<Record<string, unknown>>, argv: rea
       foreground: Boolean(o['f'] || o['foreground']),
       debugIncrement: countDebugFlags(argv),
       verbose: Boolean(o['v']),
+      ...(o['M'] ? { manageResources: false } : {}),
+      ...(restart !== undefined ? { restart } : {}),
     });
   if (o['r']) {
     const st = pidFileState(paths.pidFile);

@@ -14,7 +14,7 @@ import { buildScriptEnv, scriptDirs } from '../../resources/runner/index.js';
 import { LOG } from '../../resources/log-lines.js';
 import { isStandbyWord } from '../../resources/rsc-sets.js';
 import { ResourceShell } from '../../resources/shell.js';
-import type { LogLevel, ResourceMessage, RscStatus } from '../../resources/types.js';
+import type { LogLevel, ResourceMessage, RscSet, RscStatus } from '../../resources/types.js';
 import { Fencer } from '../../stonith/fencer.js';
 import { deviceSpecs } from '../../stonith/params.js';
 import { stonithEnvironment } from '../../stonith/environment.js';
@@ -44,6 +44,10 @@ export interface DaemonResourcesOptions {
   readonly debugLevel: number;
   /** Last step of a stop that keeps failing (default the original's `reboot -nf`); `HA_STOP_FAILURE_COMMAND` in the environment overrides it. */
   readonly stopFailureCommand?: readonly string[];
+  /** HA_RSCTMP for the scripts (the daemon cleared it at start). */
+  readonly rscTmp?: string;
+  /** `-R [-C CLASS]`: restarted keeping resources (CLASS; nice mode without -C: local, as the original assumes). */
+  readonly restarted?: RscSet;
 }
 
 /** A resource message as plain string fields (the first of a repeated name wins). */
@@ -97,7 +101,10 @@ export class DaemonResources {
   private constructor(o: DaemonResourcesOptions) {
     const fromEnv = process.env['HA_STOP_FAILURE_COMMAND'];
     const stopFailureCommand = fromEnv !== undefined && fromEnv.trim() !== '' ? fromEnv.trim().split(/\s+/) : o.stopFailureCommand;
-    const settings = resourceSettings(o.hacf, { groups: o.groups }, o.localNode, stopFailureCommand !== undefined ? { stopFailureCommand } : {});
+    const settings = resourceSettings(o.hacf, { groups: o.groups }, o.localNode, {
+      ...(stopFailureCommand !== undefined ? { stopFailureCommand } : {}),
+      ...(o.restarted !== undefined ? { restarted: o.restarted } : {}),
+    });
     this.peer = settings.config.peerNode;
     this.membershipLines = new Set([LOG.shutdownNotice(this.peer), LOG.partition(this.peer), LOG.splitBrain, LOG.heavyLoad, LOG.faq, LOG.faqUrl]);
     this.runtime = o.runtime;
@@ -114,6 +121,7 @@ export class DaemonResources {
       niceFailback: o.hacf.autoFailback !== 'legacy',
       env: o.hacf.env,
       ...(bin !== undefined ? { binDir: bin } : {}),
+      ...(o.rscTmp !== undefined ? { rscTmp: o.rscTmp } : {}),
     });
     const specs = deviceSpecs(o.hacf, o.localNode);
     this.fencer =

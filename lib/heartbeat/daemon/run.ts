@@ -31,6 +31,9 @@ import { Companions } from './companions.js';
 import { DaemonResources, binDir } from './resources.js';
 import { HeartbeatRuntime } from './runtime.js';
 import { Reloader } from './reload.js';
+import { restartedClass } from './restart.js';
+import { resetRscTmp, rscTmpDir } from './rsctmp.js';
+import type { RscSet } from '../../resources/types.js';
 import { daemonSettings, type DaemonSettings } from './settings.js';
 
 export interface DaemonOptions {
@@ -44,6 +47,10 @@ export interface DaemonOptions {
   readonly verbose: boolean;
   /** Where start-up diagnostics go before the logger exists (stderr by default). */
   readonly stderr?: (text: string) => void;
+  /** `-M`: no resource management (haresources is not acted on). */
+  readonly manageResources?: boolean;
+  /** `-R [-C CLASS]`: restarted keeping resources; see restartedClass. */
+  readonly restart?: { readonly current?: RscSet };
 }
 
 const EXIT_FAILED = 1;
@@ -189,10 +196,17 @@ async function serve(o: DaemonOptions, config: HaDirConfig, channel: DaemonChild
   } catch {
     log.warn(`cannot re-read ${path.join(o.paths.haDir, 'ha.cf')} for getparm; reporting defaults`);
   }
+  // Pseudo resources read as stopped after every start, as in the original.
+  const rscTmp = rscTmpDir(o.paths.runDir);
+  const rscTmpProblem = resetRscTmp(rscTmp);
+  if (rscTmpProblem !== undefined) log.info(rscTmpProblem);
+  const restarted = restartedClass(o, hacf, log);
   // haresources groups (ha.cf `crm off`): created before the runtime starts so it sees comm-up.
   const resources =
-    hacf.manageResources && config.resourceGroups !== undefined
+    hacf.manageResources && o.manageResources !== false && config.resourceGroups !== undefined
       ? DaemonResources.create({
+          rscTmp,
+          ...(restarted !== undefined ? { restarted } : {}),
           hacf,
           groups: config.resourceGroups,
           haDir: o.paths.haDir,
