@@ -95,9 +95,12 @@ export async function startHeartbeat(o: DaemonOptions): Promise<number> {
   }
   let config = loaded.config;
   let ch = channel;
+  let opts = o;
   for (;;) {
-    const r = await serve(o, config, ch);
+    const r = await serve(opts, config, ch);
     if (r !== 'restart') return r;
+    // Everything was given up before this restart: nothing left to adopt (-R).
+    if (opts.restart !== undefined) opts = { ...opts, restart: undefined };
     // Our own heartbeat was lost: everything was given up; start afresh (new generation), as the original's restart exec.
     ch = undefined;
     const again = loadConfig(o);
