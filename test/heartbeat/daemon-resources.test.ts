@@ -269,6 +269,44 @@ describe('heartbeat daemon: haresources with the original heartbeat 3.0.6 as nod
     await c.waitForClStatus('node2', ['rscstatus'], 'all', 5000);
   }, 120_000);
 
+  itWithTools([...HBNET_TOOLS, ORIGINAL, 'cl_status'], 'our hb_standby / hb_takeover on the original node1 move svc1 to our node2 and back; our hb_takeover on node2 makes the original go standby', async () => {
+    const c = cluster('on');
+    c.start('node1', ORIGINAL);
+    await c.startOurs(['node2']);
+    await waitForCall(c, 'node1', 'start', 40_000);
+    await c.waitForClStatus('node1', ['rscstatus'], 'local', 30_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'local', 15_000);
+    const cmd = (name: string) => path.join(REPO_ROOT, 'bin', name);
+
+    // The original daemon takes our command's message from its API like its own FIFO's.
+    let n1 = dummyCalls(c, 'node1').length;
+    let n2 = dummyCalls(c, 'node2').length;
+    expect(c.exec('node1', [cmd('hb_standby')])).toEqual({ status: 0, stdout: '' });
+    const given = await waitForCall(c, 'node1', 'stop', 15_000, n1);
+    const taken = await waitForCall(c, 'node2', 'start', 15_000, n2);
+    expect(taken.at).toBeGreaterThanOrEqual(given.at);
+    await c.waitForClStatus('node1', ['rscstatus'], 'none', 15_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'all', 15_000);
+
+    n1 = dummyCalls(c, 'node1').length;
+    n2 = dummyCalls(c, 'node2').length;
+    expect(c.exec('node1', [cmd('hb_takeover')])).toEqual({ status: 0, stdout: '' });
+    const released = await waitForCall(c, 'node2', 'stop', 15_000, n2);
+    const back = await waitForCall(c, 'node1', 'start', 15_000, n1);
+    expect(back.at).toBeGreaterThanOrEqual(released.at);
+    await c.waitForClStatus('node1', ['rscstatus'], 'all', 15_000);
+    await c.waitForClStatus('node2', ['rscstatus'], 'none', 15_000);
+
+    // Ours asks the original: its rc.d/hb_takeover runs its own hb_standby.
+    n1 = dummyCalls(c, 'node1').length;
+    n2 = dummyCalls(c, 'node2').length;
+    expect(c.exec('node2', [cmd('hb_takeover'), 'all'])).toEqual({ status: 0, stdout: '' });
+    await waitForCall(c, 'node1', 'stop', 15_000, n1);
+    await waitForCall(c, 'node2', 'start', 15_000, n2);
+    await c.waitForClStatus('node2', ['rscstatus'], 'all', 15_000);
+    expect(running(c, 'node1')).toBe(false);
+  }, 150_000);
+
   itWithTools([...HBNET_TOOLS, ORIGINAL, 'cl_status'], 'our node1 holds svc1; SIGKILL -> the original node2 takes it; our node1 back -> the original fails back to us', async () => {
     const c = cluster('on');
     c.start('node2', ORIGINAL);

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ApiServer } from '../../lib/heartbeat/api/index.js';
-import { parseStandbyArgs, standbyMain, type StandbyCommand, type StandbyIo } from '../../lib/heartbeat/api/standby-cli.js';
+import { parseStandbyArgs, standbyFifoPath, standbyMain, type StandbyCommand, type StandbyIo } from '../../lib/heartbeat/api/standby-cli.js';
 import type { HaMessage } from '../../lib/heartbeat/wire/index.js';
 import { REPO_ROOT } from '../helpers/env.js';
 import { VIEW } from './api-fixture.js';
@@ -37,7 +37,7 @@ describe('hb_standby / hb_takeover arguments', () => {
       expect(parseStandbyArgs(cmd, argv0, ['some'])).toEqual({ ok: false, stdout: `${argv0}: wrong resources(some).\nusage:\n`, stderr: USAGE(argv0).stderr });
       expect(parseStandbyArgs(cmd, argv0, ['--help'])).toEqual({ ok: false, ...USAGE(argv0) });
       const o = io();
-      expect(await standbyMain(cmd, argv0, ['a', 'b'], o, '/nonexistent/register')).toBe(1);
+      expect(await standbyMain(cmd, argv0, ['a', 'b'], o, '/nonexistent/register', '/nonexistent/fifo')).toBe(1);
       expect([o.out, o.err]).toEqual([`${argv0}: too many arguments\nusage:\n`, `${argv0} [all|foreign|local|failback]\n`]);
     });
   }
@@ -94,7 +94,7 @@ describe('hb_standby / hb_takeover against an API socket', () => {
 
   const run = async (cmd: StandbyCommand, args: string[], socket: string, tty = false) => {
     const o = io(tty);
-    const rc = await standbyMain(cmd, cmd, args, o, socket);
+    const rc = await standbyMain(cmd, cmd, args, o, socket, path.join(tmp, 'fifo'));
     return { rc, out: o.out, err: o.err };
   };
 
@@ -127,15 +127,60 @@ describe('hb_standby / hb_takeover against an API socket', () => {
   it('bin/ and share/heartbeat/ entries run the built command under the name they were called by', () => {
     for (const entry of ['bin/hb_standby', 'share/heartbeat/hb_standby', 'bin/hb_takeover', 'share/heartbeat/hb_takeover']) {
       const file = path.join(REPO_ROOT, entry);
-      const r = spawnSync(file, ['nonsense'], { encoding: 'utf8', env: { ...process.env, HEARTBEAT_API_SOCKET: path.join(tmp, 'register') } });
+      const env = { ...process.env, HEARTBEAT_API_SOCKET: path.join(tmp, 'register'), HA_FIFO: path.join(tmp, 'fifo') };
+      const r = spawnSync(file, ['nonsense'], { encoding: 'utf8', env });
       expect({ entry, status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
         entry,
         status: 1,
         stdout: `${file}: wrong resources(nonsense).\nusage:\n`,
         stderr: `${file} [all|foreign|local|failback]\n`,
       });
-      const down = spawnSync(file, [], { encoding: 'utf8', env: { ...process.env, HEARTBEAT_API_SOCKET: path.join(tmp, 'register') } });
+      const down = spawnSync(file, [], { encoding: 'utf8', env });
       expect([down.status, down.stdout, down.stderr]).toEqual([1, '', 'Heartbeat is not currently running.\n']);
     }
+  });
+});
+
+describe('hb_standby / hb_takeover and a 3.0.6 daemon\'s FIFO', () => {
+  let tmp: string;
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hb-standby-fifo-'));
+  });
+  afterEach(() => {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('HA_FIFO, else /var/lib/heartbeat/fifo', () => {
+    expect(standbyFifoPath({})).toBe('/var/lib/heartbeat/fifo');
+    expect(standbyFifoPath({ HA_FIFO: '/x/fifo' })).toBe('/x/fifo');
+  });
+
+  it('a FIFO with a reader gets the classic message in one write (ha_clustermsg), and the API is not used', async () => {
+    const fifo = path.join(tmp, 'fifo');
+    expect(spawnSync('mkfifo', ['-m', '600', fifo]).status).toBe(0);
+    const reader = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      const o = io();
+      expect(await standbyMain('hb_standby', 'hb_standby', ['failback'], o, path.join(tmp, 'no-socket'), fifo)).toBe(0);
+      expect(o.err).toBe('Nov 22 03:00:33 Going standby [foreign].\n');
+      expect(await standbyMain('hb_takeover', 'hb_takeover', ['local'], io(), path.join(tmp, 'no-socket'), fifo)).toBe(0);
+      const buf = Buffer.alloc(4096);
+      const n = fs.readSync(reader, buf, 0, buf.length, null);
+      expect(buf.subarray(0, n).toString()).toBe('>>>\nt=ask_resources\nrsc_hold=foreign\ninfo=me\n<<<\n>>>\nt=hb_takeover\nrsc_hold=local\n<<<\n');
+    } finally {
+      fs.closeSync(reader);
+    }
+  });
+
+  it('a FIFO nobody reads (our daemon has none; a stopped original) is skipped at once, not written to; a regular file there is left alone', async () => {
+    const fifo = path.join(tmp, 'fifo');
+    expect(spawnSync('mkfifo', ['-m', '600', fifo]).status).toBe(0);
+    const o = io();
+    expect(await standbyMain('hb_standby', 'hb_standby', [], o, path.join(tmp, 'no-socket'), fifo)).toBe(1);
+    expect(o.err).toBe('Heartbeat is not currently running.\n');
+    const file = path.join(tmp, 'plain');
+    fs.writeFileSync(file, 'x');
+    expect(await standbyMain('hb_takeover', 'hb_takeover', [], io(), path.join(tmp, 'no-socket'), file)).toBe(1);
+    expect(fs.readFileSync(file, 'utf8')).toBe('x');
   });
 });

@@ -1,11 +1,12 @@
 /**
  * hb_standby and hb_takeover (Heartbeat 3.0.6 usr/share/heartbeat, resources-spec
- * §2.3): the same arguments, usage errors and exit codes; the request goes to
- * the local daemon as a named API client's cluster message
- * (`t=ask_resources rsc_hold=SET info=me` / `t=hb_takeover rsc_hold=WORD`),
- * which our daemon hands to its resource manager and the original forwards to
- * the cluster like the FIFO message its scripts write. Imports stay light.
+ * §2.3): the same arguments, usage errors and exit codes. The message
+ * (`t=ask_resources rsc_hold=SET info=me` / `t=hb_takeover rsc_hold=WORD`)
+ * goes into heartbeat's FIFO when a daemon reads it (the original), else to
+ * the daemon's API as a named client's cluster message (ours hands it to its
+ * resource manager). Imports stay light.
  */
+import * as fs from 'node:fs';
 import { HaMessage } from '../wire/message.js';
 import { ApiConnection } from './client.js';
 import { AF, DEFAULT_RUN_DIR, REGISTER_SOCKET_ENV, REGISTER_SOCKET_SUBPATH, Req, Result, T_APIREQ, T_APIRESP } from './protocol.js';
@@ -85,15 +86,59 @@ async function sendAsNamedClient(socketPath: string, name: string, message: HaMe
   }
 }
 
+/** heartbeat's FIFO for scripts (HA_FIFO), read by a 3.0.6 daemon; ours has none. */
+export function standbyFifoPath(env: NodeJS.ProcessEnv = process.env): string {
+  const p = env['HA_FIFO'];
+  return p !== undefined && p !== '' ? p : '/var/lib/heartbeat/fifo';
+}
+
+/**
+ * Writes the message into the FIFO when a daemon reads it (the original's
+ * ha_clustermsg, which 3.0.6 daemons accept from root without an apiauth
+ * entry). False when there is no FIFO or nobody reads it: never blocks.
+ */
+export function sendThroughFifo(fifo: string, message: HaMessage): boolean {
+  try {
+    if (!fs.lstatSync(fifo).isFIFO()) return false;
+  } catch {
+    return false;
+  }
+  let fd: number;
+  try {
+    // Without a reader this fails at once (ENXIO) instead of hanging like the original.
+    fd = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  } catch {
+    return false;
+  }
+  try {
+    const lines = message.fields.map((f) => `${f.name}=${message.get(f.name) ?? ''}\n`).join('');
+    // One write below PIPE_BUF: atomic, as the original's single write.
+    fs.writeSync(fd, `>>>\n${lines}<<<\n`);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** One invocation; resolves with the exit status. */
-export async function standbyMain(command: StandbyCommand, argv0: string, args: readonly string[], io: StandbyIo, socketPath = standbySocketPath()): Promise<number> {
+export async function standbyMain(
+  command: StandbyCommand,
+  argv0: string,
+  args: readonly string[],
+  io: StandbyIo,
+  socketPath = standbySocketPath(),
+  fifo = standbyFifoPath(),
+): Promise<number> {
   const parsed = parseStandbyArgs(command, argv0, args);
   if (!parsed.ok) {
     io.stdout(parsed.stdout);
     io.stderr(parsed.stderr);
     return 1;
   }
-  const sent = await sendAsNamedClient(socketPath, command, parsed.message);
+  // A 3.0.6 daemon reads its FIFO (and refuses unknown named API clients); ours listens on the API.
+  const sent = sendThroughFifo(fifo, parsed.message) ? ({ ok: true } as const) : await sendAsNamedClient(socketPath, command, parsed.message);
   if (sent.ok) {
     // hb_standby's ha_log line; run by hand it has no log file, so it goes to stderr.
     if (command === 'hb_standby') {
