@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { itWithTools, runBin } from '../helpers/env.js';
+import { IN_CI, REPO_ROOT, itWithTools, runBin } from '../helpers/env.js';
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -170,6 +170,43 @@ describe('drbdadm + drbdd on one node', () => {
     const pidFile = path.join(dir, 'run', 'drbdd.pid');
     for (let i = 0; i < 100 && fs.existsSync(pidFile); i++) await new Promise((res) => setTimeout(res, 50));
     expect(fs.existsSync(pidFile)).toBe(false);
+  }, 120_000);
+
+  itWithTools(['bash'], 'the stock Debian drbddisk and ours promote and demote through our drbdadm', async () => {
+    const stock = '/etc/ha.d/resource.d/drbddisk';
+    const ours = path.join(REPO_ROOT, 'resource.d', 'drbddisk');
+    // drbdadm as drbddisk calls it (no -c): a wrapper naming our config, like DRBDADM=... in /etc/default/drbd.
+    const wrapper = path.join(dir, 'drbdadm-wrapper');
+    fs.writeFileSync(wrapper, `#!/bin/sh\nexec ${path.join(REPO_ROOT, 'bin', 'drbdadm')} -c ${conf} "$@"\n`, { mode: 0o755 });
+    const defaults = path.join(dir, 'default-drbd');
+    fs.writeFileSync(defaults, `DRBDADM=${wrapper}\n`);
+    // The stock script reads /etc/default/drbd; its copy reads ours instead (the only change).
+    const stockCopy = path.join(dir, 'drbddisk-stock');
+    const scripts: [string, string, NodeJS.ProcessEnv][] = [[ours, 'bash', { ...env, DRBDDISK_DEFAULTFILE: defaults }]];
+    if (fs.existsSync(stock)) {
+      fs.writeFileSync(stockCopy, fs.readFileSync(stock, 'utf8').replace('DEFAULTFILE="/etc/default/drbd"', `DEFAULTFILE="${defaults}"`), { mode: 0o755 });
+      scripts.unshift([stockCopy, 'bash', env]);
+    } else if (IN_CI) throw new Error(`${stock} missing (Debian drbd-utils)`);
+    expect(adm('up', 'r0').status).toBe(0);
+    const devLink = path.join(dir, 'dev', `drbd${minor}`);
+    for (const [script, shell, e] of scripts) {
+      const call = (...a: string[]) => spawnSync(shell, [script, ...a], { encoding: 'utf8', env: { ...process.env, ...e }, timeout: 60_000 });
+      let r = call('r0', 'status');
+      expect([r.status, r.stdout.trim()]).toEqual([3, 'stopped (Secondary)']);
+      r = call('r0', 'start');
+      expect(r.status).toBe(0);
+      expect(adm('role', 'r0').stdout).toBe('Primary/Unknown\n');
+      expect(fs.readlinkSync(devLink)).toMatch(/^\/dev\/loop\d+$/);
+      r = call('r0', 'status');
+      expect([r.status, r.stdout.trim()]).toEqual([0, 'running (Primary)']);
+      r = call('r0', 'stop');
+      expect(r.status).toBe(0);
+      expect(adm('role', 'r0').stdout).toBe('Secondary/Unknown\n');
+      expect(fs.existsSync(devLink)).toBe(false);
+    }
+    expect(adm('down', 'r0').status).toBe(0);
+    const r = spawnSync('bash', [ours, 'r0', 'status'], { encoding: 'utf8', env: { ...process.env, ...env, DRBDDISK_DEFAULTFILE: defaults } });
+    expect([r.status, r.stdout.trim()]).toEqual([3, 'stopped (Unconfigured)']);
   }, 120_000);
 
   itWithTools([], 'sh-* helpers, 0.7 --do-what-I-say, secondary/primary on a resource that is down', () => {
