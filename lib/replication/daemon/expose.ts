@@ -47,8 +47,8 @@ export interface Exposure {
   /** /dev/loopN or /dev/nbdN; undefined for `none`. */
   readonly blockDevice?: string;
   readonly devicePath: string;
-  /** True when something holds the block device open (mounted, or opened exclusively). */
-  heldOpen(): Promise<boolean>;
+  /** Why something holds the block device (mounted, or opened exclusively), or false. */
+  heldOpen(): Promise<'mounted' | 'open' | false>;
   /** Tears it down; throws DEVICE_IN_USE when held open. */
   remove(): Promise<void>;
 }
@@ -61,24 +61,29 @@ async function waitFor(cond: () => Promise<boolean> | boolean, ms: number, what:
   }
 }
 
-/** Is the block device mounted or otherwise exclusively open? (O_EXCL open fails with EBUSY.) */
-export async function blockDeviceBusy(dev: string): Promise<boolean> {
-  try {
-    const fh = await fsp.open(dev, fs.constants.O_RDONLY | fs.constants.O_EXCL);
-    await fh.close();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EBUSY') return true;
-  }
+/**
+ * Why the block device is busy: `mounted` (in the mount table or with holders
+ * such as device-mapper), `open` (an exclusive open: mkfs, a mount on its way
+ * in or out), or false.
+ */
+export async function blockDeviceBusy(dev: string): Promise<'mounted' | 'open' | false> {
   try {
     const st = await fsp.stat(dev);
     const mm = `${Math.floor(st.rdev / 256)}:${st.rdev % 256}`;
     const mi = await fsp.readFile('/proc/self/mountinfo', 'utf8');
-    if (mi.split('\n').some((l) => l.split(' ')[2] === mm)) return true;
+    if (mi.split('\n').some((l) => l.split(' ')[2] === mm)) return 'mounted';
     const holders = await fsp.readdir(`/sys/class/block/${path.basename(dev)}/holders`).catch(() => []);
-    return holders.length > 0;
+    if (holders.length > 0) return 'mounted';
   } catch {
-    return false;
+    /* no such device: not busy */
   }
+  try {
+    const fh = await fsp.open(dev, fs.constants.O_RDONLY | fs.constants.O_EXCL);
+    await fh.close();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EBUSY') return 'open';
+  }
+  return false;
 }
 
 async function placeSymlink(devicePath: string, target: string): Promise<void> {
@@ -126,7 +131,7 @@ export async function exposeDevice(o0: ExposeOptions): Promise<Exposure> {
   const o = { ...o0, devicePath: devicePathFor(o0.devicePath) };
   const method = o.method ?? chooseMethod();
   if (method === 'none') {
-    return { method, devicePath: o.devicePath, heldOpen: async () => false, remove: async () => {} };
+    return { method, devicePath: o.devicePath, heldOpen: async () => false as const, remove: async () => {} };
   }
   if (method === 'nbd') {
     const dev = `/dev/nbd${o.minor}`;
@@ -138,7 +143,7 @@ export async function exposeDevice(o0: ExposeOptions): Promise<Exposure> {
       devicePath: o.devicePath,
       heldOpen: () => blockDeviceBusy(dev),
       async remove() {
-        if (await blockDeviceBusy(dev)) throw new HbError('DEVICE_IN_USE', `${dev} is in use`);
+        if ((await blockDeviceBusy(dev)) !== false) throw new HbError('DEVICE_IN_USE', `${dev} is in use`);
         await run('nbd-client', ['-d', dev]);
         await removeSymlink(o.devicePath, dev);
       },
@@ -187,7 +192,7 @@ export async function exposeDevice(o0: ExposeOptions): Promise<Exposure> {
     devicePath: o.devicePath,
     heldOpen: () => blockDeviceBusy(loop),
     async remove() {
-      if (await blockDeviceBusy(loop)) throw new HbError('DEVICE_IN_USE', `${loop} is in use`);
+      if ((await blockDeviceBusy(loop)) !== false) throw new HbError('DEVICE_IN_USE', `${loop} is in use`);
       await removeSymlink(o.devicePath, loop);
       await run('losetup', ['-d', loop]).catch(() => {});
       // The loop device lets go of the file asynchronously; retry the unmount briefly.

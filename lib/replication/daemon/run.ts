@@ -584,17 +584,18 @@ export class Drbdd {
   }
 
   /**
-   * Held open, and still so for a second: right after an umount, udev's probes
-   * can hold the device for a moment (DRBD admins know this as the reason
-   * drbddisk retries `secondary`).
+   * Mounted: refused at once. Opened exclusively without a mount: right after an
+   * umount the kernel may still be letting go of the device (asynchronously on
+   * recent kernels, slower under load), so that is given up to 5 s to clear.
    */
   private async stillHeld(e: Exposure): Promise<boolean> {
-    const end = Date.now() + 1000;
-    while (await e.heldOpen()) {
-      if (Date.now() > end) return true;
+    const end = Date.now() + 5000;
+    for (;;) {
+      const why = await e.heldOpen();
+      if (why === false) return false;
+      if (why === 'mounted' || Date.now() > end) return true;
       await new Promise((r) => setTimeout(r, 50));
     }
-    return false;
   }
 
   private async unexpose(v: VolumeRt): Promise<void> {
