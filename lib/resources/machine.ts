@@ -96,6 +96,15 @@ export class ResourceMachine {
   private peerHolds: RscSet = 'none';
   /** It sent `shutdone` (or said it holds nothing, in nice mode): no STONITH needed. */
   private peerShutdone = false;
+  /**
+   * After a healed partition (nice mode): the peer's holdings count for
+   * dropping our duplicates only once it took part in the resync (its own
+   * `info=partition` or its `info=partition-reply`). A `resource` message it
+   * queued during the cut and delivered after the heal is stale, and a 3.0.6
+   * peer never answers: it restarts instead (heartbeat-live.md §3.7), so
+   * releasing on its word would leave nobody holding the group.
+   */
+  private awaitingResync = false;
   private standby: Standby | undefined;
   private requestDeadline: number | undefined;
   private fence: { deadline: number | undefined; waiting: boolean } | undefined;
@@ -428,6 +437,7 @@ export class ResourceMachine {
     this.peerStable = true;
     this.peerHolds = 'none';
     this.peerShutdone = false;
+    this.awaitingResync = false;
     // It may also have run alone (we were both cut off at start): resynchronise
     // as after a partition. A peer still starting drops this and sends `starting`.
     if (this.phase === 'stable') this.resync();
@@ -438,6 +448,7 @@ export class ResourceMachine {
     // No STONITH when it said goodbye (shutdone) or, nice mode, that it holds nothing.
     const gaveUp = this.peerShutdone || (this.nice && this.peerHeard && this.peerHolds === 'none');
     this.peerAlive = false;
+    this.awaitingResync = false;
     this.peerStable = false;
     if (this.standby !== undefined) {
       this.log('info', LOG.cancelStandby);
@@ -551,6 +562,7 @@ export class ResourceMachine {
     this.peerShutdone = false;
     // What it held before the partition is stale; its answer tells us again.
     this.peerHolds = 'none';
+    this.awaitingResync = this.nice;
     if (!this.nice) this.releasePeerOwned(() => undefined);
     this.resync();
   }
@@ -632,6 +644,7 @@ export class ResourceMachine {
     if (m.isstable === '1') this.peerStable = true;
     else if (m.isstable === '0') this.peerStable = false;
     if (m.info === 'shutdown') this.peerShutdone = true;
+    if (m.info === 'partition' || m.info === 'partition-reply') this.awaitingResync = false;
     this.peerAlive = true;
 
     if (this.phase === 'starting') {
@@ -642,7 +655,7 @@ export class ResourceMachine {
       return;
     }
     // The peer healed a partition: tell it what we run so it can drop duplicates.
-    if (m.info === 'partition' && this.phase === 'stable') this.sendResources(this.isQuiet());
+    if (m.info === 'partition' && this.phase === 'stable') this.sendResources(this.isQuiet(), 'partition-reply');
   }
 
   /**
@@ -650,7 +663,7 @@ export class ResourceMachine {
    * keeps them, we release ours. Checked after every event, once nothing moves.
    */
   private maybeDropDuplicates(): void {
-    if (!this.nice || this.phase !== 'stable' || !this.peerAlive || !this.isQuiet()) return;
+    if (!this.nice || this.phase !== 'stable' || !this.peerAlive || this.awaitingResync || !this.isQuiet()) return;
     if (!hasLocal(this.peerHolds) || !this.bits.foreign) return;
     this.setBits('foreign', false);
     this.releasePeerOwned(() => this.sendResources(true));
@@ -659,6 +672,7 @@ export class ResourceMachine {
   private onPeerShutdone(): void {
     this.log('info', LOG.shutdownNotice(this.cfg.peerNode));
     this.peerShutdone = true;
+    this.awaitingResync = false;
     this.peerHolds = 'none';
     this.peerStable = false;
     if (this.standby !== undefined) {

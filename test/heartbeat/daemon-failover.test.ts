@@ -284,6 +284,19 @@ describe.concurrent('failover of IPaddr + Filesystem (shared loop disk) + an LSB
   }, 120_000);
 });
 
+/** The longest stretch (ms) of consecutive samples in which neither node had the address. */
+function longestGap(samples: readonly { at: number; node1: Holding; node2: Holding }[]): number {
+  let longest = 0;
+  let since: number | undefined;
+  for (const x of samples) {
+    if (!x.node1.vip && !x.node2.vip) {
+      since ??= x.at;
+      longest = Math.max(longest, x.at - since);
+    } else since = undefined;
+  }
+  return longest;
+}
+
 /** Bounded wait until node1 runs the whole group and node2 nothing. */
 async function waitForSettled(f: FailoverCluster, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -308,6 +321,53 @@ describe.concurrent('the same failover in a mixed cluster with the original hear
       await f.waitForRscstatus('node2', 'all', 10_000);
 
       await restartNode1AndExpectFailback(f, sum);
+    });
+  }, 180_000);
+
+  itWithTools(ORIGINAL_TOOLS, 'partition and heal with the original as node1: it restarts as 3.0.6 does, our node2 keeps the group meanwhile (no outage), then the usual failback', async () => {
+    await withCluster({ autoFailback: 'on', node1: 'original', node2: 'ours' }, async (f) => {
+      const [s1] = await Promise.all([f.start('node1'), f.start('node2')]);
+      await f.waitForService('node1', 'start', 60_000);
+      await f.waitForRscstatus('node2', 'local', 20_000);
+      const sum = await expectNode1HoldsAndWritePayload(f);
+      await f.pastStartupDeadtime(s1, KEEPALIVE_MS);
+
+      const n1 = f.serviceCalls('node1').length;
+      const n2 = f.serviceCalls('node2').length;
+      const n2log = f.c.log('node2').length;
+      await f.hbnet(['cut', 'node1', 'both']);
+      await f.waitForService('node2', 'start', DEADTIME_MS + 10_000, n2);
+      expect(await f.holdsAll('node2')).toBe(true);
+      expect(await f.holdsAll('node1')).toBe(true);
+
+      const samples = await f.timed(async () => {
+        const watch = sampler(f, 'node1', 'node2', 100);
+        await f.hbnet(['heal', 'node1']);
+        // The original gives everything up and restarts (heartbeat-live.md §3.7), then fails back.
+        await f.waitForService('node1', 'stop', 30_000, n1);
+        await f.waitForService('node1', 'start', 60_000, n1);
+        await waitForSettled(f, 30_000);
+        return watch.end();
+      });
+      // Until our node2 releases the group for the failback, the address and the mount never leave both nodes.
+      const release = f.serviceCalls('node2').slice(n2).find((x) => x.op === 'stop' && x.rc === '0');
+      expect(release, f.report()).toBeDefined();
+      const beforeRelease = samples.filter((x) => x.at < release!.at);
+      const shown = `${samples.map((x) => `${x.at - release!.at} ${x.node1.vip ? 'V' : '-'}${x.node1.mounted ? 'M' : '-'} ${x.node2.vip ? 'V' : '-'}${x.node2.mounted ? 'M' : '-'}`).join('\n')}\n${f.report()}`;
+      expect(beforeRelease.length, shown).toBeGreaterThan(10);
+      expect(beforeRelease.filter((x) => !x.node1.vip && !x.node2.vip), shown).toEqual([]);
+      expect(beforeRelease.filter((x) => !x.node1.mounted && !x.node2.mounted)).toEqual([]);
+      // After that only the failback's own hand-over (stop right to left, then start): a short gap, not a restart's outage.
+      expect(longestGap(samples), shown).toBeLessThan(3000);
+      // The original's copy went away in that time: only node2 held the group for a while.
+      expect(beforeRelease.some((x) => !x.node1.vip && x.node2.vip)).toBe(true);
+      expect(f.serviceCalls('node2').slice(n2).filter((x) => x.op === 'stop')).toHaveLength(1);
+      const ours = f.c.log('node2').slice(n2log);
+      expect(ours).toContain("CRIT: Cluster node node1 returning after partition.");
+      expect(ours).not.toContain('Giving up all HA resources.');
+      expect(await f.holdsAll('node1')).toBe(true);
+      expect(await f.holdsNothing('node2')).toBe(true);
+      expect(await f.checksum('node1')).toBe(sum);
     });
   }, 180_000);
 

@@ -457,6 +457,47 @@ describe('resource manager: partitions', () => {
     expect(s.held(s.nodes.node2)).toEqual([G1, G2]);
   });
 
+  it('heal against a peer that never resyncs (3.0.6 restarts instead): a message it queued during the cut does not make us release', () => {
+    const s = new Sim({ autoFailback: 'on' });
+    s.startBoth();
+    s.connected = false; // node1 plays 3.0.6 below: what node2 sends is lost, what it gets is injected
+    s.feed(s.nodes.node2, { kind: 'peer-dead', now: 1 });
+    s.settle();
+    expect(s.held(s.nodes.node2)).toEqual([G1, G2]);
+    s.clearTraces();
+    s.feed(s.nodes.node2, { kind: 'partition-healed', now: 2 });
+    // Its takeover announcement from the cut, delivered late; no info=partition, no partition-reply.
+    s.feed(s.nodes.node2, { kind: 'message', now: 3, message: { t: 'resource', src: 'node1', rsc_hold: 'all', isstable: '1', info: 'req_our_resources()' } });
+    s.settle();
+    expect(runs(s.nodes.node2.trace)).toEqual([]);
+    // Then it shuts down to restart: we keep everything (nothing was ever without a holder).
+    s.feed(s.nodes.node2, { kind: 'message', now: 4, message: { t: 'resource', src: 'node1', rsc_hold: 'none', isstable: '0', info: 'shutdown' } });
+    s.feed(s.nodes.node2, { kind: 'message', now: 5, message: { t: 'shutdone', src: 'node1', st: 'dead' } });
+    s.settle();
+    expect(runs(s.nodes.node2.trace).filter((r) => r.startsWith('stop'))).toEqual([]);
+    expect(s.held(s.nodes.node2)).toEqual([G1, G2]);
+  });
+
+  it('heal between two of ours: a message queued during the cut is ignored until the peer takes part in the resync', () => {
+    const s = new Sim({ autoFailback: 'off' });
+    s.startBoth();
+    s.connected = false;
+    s.feed(s.nodes.node1, { kind: 'peer-dead', now: 1 });
+    s.feed(s.nodes.node2, { kind: 'peer-dead', now: 1 });
+    s.settle();
+    s.wire.length = 0;
+    s.clearTraces();
+    s.connected = true;
+    s.feed(s.nodes.node2, { kind: 'partition-healed', now: 2 });
+    s.feed(s.nodes.node2, { kind: 'message', now: 2, message: { t: 'resource', src: 'node1', rsc_hold: 'all', isstable: '1', info: 'req_our_resources()' } });
+    expect(runs(s.nodes.node2.trace)).toEqual([]);
+    // node1's answer to node2's info=partition is what counts.
+    s.settle();
+    expect(runs(s.nodes.node2.trace)).toEqual([`stop ${G1}: apache Filesystem IPaddr`]);
+    expect(sends(s.nodes.node1.trace)).toContainEqual({ t: 'resource', rsc_hold: 'all', rtype: 'full', isstable: '1', info: 'partition-reply' });
+    expect(s.held(s.nodes.node1).concat(s.held(s.nodes.node2)).sort()).toEqual([G1, G2].sort());
+  });
+
   it('one-way heal: the node that saw nothing learns from the resource message and releases the duplicate', () => {
     // node2 held both groups (auto_failback off), node1 took both when it lost node2's heartbeats.
     const s = new Sim({ autoFailback: 'off' });
