@@ -186,6 +186,11 @@ function readUuids(r: Reader): Uuids {
 /** The body of one message (no header). */
 export function encodeBody(m: Message): Uint8Array {
   const w = new Writer(m.type === 'data' || m.type === 'rsReply' ? m.payload.length + 64 : 128);
+  writeBody(w, m);
+  return w.done();
+}
+
+function writeBody(w: Writer, m: Message): void {
   switch (m.type) {
     case 'hello':
       w.u16(m.versionMin);
@@ -223,7 +228,7 @@ export function encodeBody(m: Message): Uint8Array {
       w.u32(m.uuidFlags);
       break;
     case 'syncUuid':
-      w.u64(m.uuid);
+      writeUuids(w, m.uuids);
       break;
     case 'bitmap':
       w.u53(m.startBit, 'start bit');
@@ -290,19 +295,18 @@ export function encodeBody(m: Message): Uint8Array {
       w.str(m.reason, 'reason');
       break;
   }
-  return w.done();
 }
 
-/** One whole frame: header and body. */
+/** One whole frame: header and body, built in one buffer (a data payload is copied once). */
 export function encodeFrame(m: Message): Uint8Array {
-  const body = encodeBody(m);
-  const out = new Uint8Array(HEADER_BYTES + body.length);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, FRAME_MAGIC);
-  v.setUint16(4, MSG_TYPES[m.type]);
-  v.setUint16(6, 0);
-  v.setUint32(8, body.length);
-  out.set(body, HEADER_BYTES);
+  const w = new Writer(m.type === 'data' || m.type === 'rsReply' ? m.payload.length + 128 : 128);
+  w.u32(FRAME_MAGIC);
+  w.u16(MSG_TYPES[m.type]);
+  w.u16(0);
+  w.u32(0);
+  writeBody(w, m);
+  const out = w.done();
+  new DataView(out.buffer, out.byteOffset).setUint32(8, out.length - HEADER_BYTES);
   return out;
 }
 
@@ -347,7 +351,7 @@ function decodeBodyUnchecked(type: MsgType, r: Reader): Message {
       return { type, role, disk, userPause: p === 1, uuids: readUuids(r), uuidFlags: r.u32() };
     }
     case 'syncUuid':
-      return { type, uuid: r.u64() };
+      return { type, uuids: readUuids(r) };
     case 'bitmap': {
       const startBit = r.u53('start bit');
       const bits = r.u32();

@@ -243,32 +243,39 @@ export class ReplicationEngine {
       case 'log':
         this.opts.log[a.level](a.msg);
         return;
+      // The completion is fed to the machine *inside* the queued operation, so that what it
+      // sends (a resync reply, an ack) leaves before any later overlapping operation starts.
       case 'writeLocal': {
         const store = this.opts.store;
         const io = async (): Promise<void> => {
           await store.write(a.offset, a.data);
           if (a.fua) await store.flush();
         };
-        const p = a.origin === 'app' ? io() : this.queue.run(a.offset, a.offset + a.data.length, io);
-        if (a.origin === 'app') this.appWrites?.push(p);
-        p.then(
-          () => this.localDone(a.op, true),
-          () => this.localDone(a.op, false),
-        );
+        const done = (p: Promise<void>): Promise<void> =>
+          p.then(
+            () => this.localDone(a.op, true),
+            () => this.localDone(a.op, false),
+          );
+        if (a.origin === 'app') this.appWrites?.push(done(io()));
+        else void this.queue.run(a.offset, a.offset + a.data.length, () => done(io()));
         return;
       }
       case 'readLocal':
-        this.queue.run(a.offset, a.offset + a.length, () => this.opts.store.read(a.offset, a.length)).then(
-          (data) => this.localDone(a.op, true, data),
-          () => this.localDone(a.op, false),
+        void this.queue.run(a.offset, a.offset + a.length, () =>
+          this.opts.store.read(a.offset, a.length).then(
+            (data) => this.localDone(a.op, true, data),
+            () => this.localDone(a.op, false),
+          ),
         );
         return;
       case 'flushLocal': {
-        const p = a.origin === 'barrier' ? this.queue.run(0, Number.MAX_SAFE_INTEGER, () => this.opts.store.flush()) : this.opts.store.flush();
-        p.then(
-          () => this.localDone(a.op, true),
-          () => this.localDone(a.op, false),
-        );
+        const done = (p: Promise<void>): Promise<void> =>
+          p.then(
+            () => this.localDone(a.op, true),
+            () => this.localDone(a.op, false),
+          );
+        if (a.origin === 'barrier') void this.queue.run(0, Number.MAX_SAFE_INTEGER, () => done(this.opts.store.flush()));
+        else void done(this.opts.store.flush());
         return;
       }
       case 'complete': {

@@ -15,3 +15,4 @@ export * from './engine.js';
 export * from './memory.js';
 export * from './tcp.js';
 export * from './config.js';
+export * from './attach.js';

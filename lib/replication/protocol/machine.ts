@@ -728,7 +728,9 @@ export class ReplicationMachine {
   private dropConnection(via: ConnState, retry: boolean): void {
     const wasReplicating = this.phase === 'done';
     if (this.channel !== undefined) this.out.push({ type: 'closeChannel', ch: this.channel });
-    for (const ch of [...this.pending.keys()]) this.closePending(ch);
+    // Connections still saying hello are new attempts: they survive a reconnect (closing
+    // them too would let crossed dials close each other forever), not a StandAlone.
+    if (!retry) for (const ch of [...this.pending.keys()]) this.closePending(ch);
     this.resetHandshake();
     this.connGen++;
     // The transfer log: everything the peer did not confirm may differ.
@@ -829,7 +831,7 @@ export class ReplicationMachine {
         this.onBitmap(m);
         return;
       case 'syncUuid':
-        this.onSyncUuid(m.uuid);
+        this.onSyncUuid(m.uuids);
         return;
       case 'data':
         this.onPeerData(m);
@@ -1341,20 +1343,27 @@ export class ReplicationMachine {
       let uuid = this.gen.uuids.bitmap;
       if ((uuid & ~1n) !== 0n && uuid !== UUID_JUST_CREATED) uuid = (uuid + UUID_NEW_BM_OFFSET) & U64;
       else uuid = randomU64(this.cfg.random);
+      // Setting the bitmap UUID moves the old one into the history (DRBD's drbd_uuid_set), so
+      // a target that missed this message still finds us by rule 51.
+      const u = this.gen.uuids;
+      const moved = (u.bitmap & ~1n) !== 0n ? { history1: u.bitmap, history2: u.history1 } : { history1: u.history1, history2: u.history2 };
+      const uuids = { current: u.current, bitmap: uuid, ...moved };
       this.syncUuid = uuid;
-      this.setUuids({ ...this.gen.uuids, bitmap: uuid }, 'updated sync UUID');
-      this.send({ type: 'syncUuid', uuid });
+      this.setUuids(uuids, 'updated sync UUID');
+      this.send({ type: 'syncUuid', uuids });
       this.startResync(true);
     } else this.setConn('WFSyncUUID');
   }
 
-  private onSyncUuid(uuid: bigint): void {
+  private onSyncUuid(src: Uuids): void {
+    const uuid = src.bitmap;
     if (this.conn !== 'WFSyncUUID' && this.conn !== 'WFBitMapT') {
       this.log('error', `Unexpected sync UUID in ${this.conn}`);
       this.dropConnection('ProtocolError', true);
       return;
     }
     this.syncUuid = uuid;
+    this.peerUuids = src;
     this.out.push({ type: 'handler', name: 'before-resync-target' });
     this.setUuids({ ...this.gen.uuids, current: uuid, bitmap: 0n }, 'updated UUIDs');
     this.startResync(false);
@@ -1401,7 +1410,7 @@ export class ReplicationMachine {
   }
 
   private rsDeadline(): number | undefined {
-    if (this.conn === 'SyncTarget' && this.bucket !== undefined && this.rsInFlight.size < this.maxInFlight()) {
+    if (this.conn === 'SyncTarget' && this.bucket !== undefined && this.rsInFlightBlocks() + this.rsChunkBlocks() <= Math.max(this.maxInFlight(), this.rsChunkBlocks())) {
       if (this.bitmap.nextDirty(this.rsCursor) < 0 && this.rsInFlight.size > 0) return undefined;
       if (this.bitmap.nextDirty(0) < 0) return undefined;
       return this.bucket.readyAt(this.rsChunkBlocks() * BLOCK_BYTES, this.now);
@@ -1412,8 +1421,15 @@ export class ReplicationMachine {
     return undefined;
   }
 
+  /** Resync and verify data in flight is limited to max-buffers / 2 pages of 4 KiB (DRBD). */
   private maxInFlight(): number {
     return Math.max(1, Math.floor(this.cfg.maxBuffers / 2));
+  }
+
+  private rsInFlightBlocks(): number {
+    let n = 0;
+    for (const r of this.rsInFlight.values()) n += Math.ceil(r.length / BLOCK_BYTES);
+    return n;
   }
 
   /** The SyncTarget requests dirty blocks at the resync rate (and VerifyS sends verify requests). */
@@ -1422,7 +1438,9 @@ export class ReplicationMachine {
     if (this.conn !== 'SyncTarget' || this.bucket === undefined || this.channel === undefined) return;
     const size = this.agreedSize();
     const maxBlocks = this.rsChunkBlocks();
-    while (this.rsInFlight.size < this.maxInFlight()) {
+    let inFlight = this.rsInFlightBlocks();
+    const limit = Math.max(this.maxInFlight(), maxBlocks);
+    while (inFlight < limit) {
       let first = this.bitmap.nextDirty(this.rsCursor);
       if (first < 0) {
         if (this.rsInFlight.size > 0 || this.rsCursor === 0) break;
@@ -1436,7 +1454,7 @@ export class ReplicationMachine {
         continue;
       }
       const clean = this.bitmap.nextClean(first);
-      let count = Math.min(maxBlocks, clean - first);
+      let count = Math.min(maxBlocks, clean - first, limit - inFlight);
       const offset = first * BLOCK_BYTES;
       if (offset >= size) {
         // Beyond the agreed size (the peer is smaller): nothing to sync there.
@@ -1448,6 +1466,7 @@ export class ReplicationMachine {
       if (!this.bucket.take(length, this.now)) break;
       const id = this.nextRsId++ >>> 0;
       this.rsInFlight.set(id, { offset, length });
+      inFlight += count;
       this.rsCursor = first + count;
       this.send({ type: 'rsRequest', id, offset, length });
       first += count;
@@ -1485,8 +1504,7 @@ export class ReplicationMachine {
     this.send({ type: 'resyncDone' });
     // drbd_resync_finished on the target: take the source's UUIDs.
     const src = this.peerUuids ?? this.gen.uuids;
-    const sync = this.syncUuid ?? this.gen.uuids.current;
-    this.finishResync(false, { current: src.current, bitmap: 0n, history1: sync, history2: src.history1 });
+    this.finishResync(false, { current: src.current, bitmap: 0n, history1: this.syncUuid ?? src.bitmap, history2: src.history1 });
     this.out.push({ type: 'handler', name: 'after-resync-target' });
   }
 

@@ -114,9 +114,10 @@ export interface StateMsg {
   readonly uuidFlags: number;
 }
 
+/** The source's UUIDs once it set its new bitmap UUID (the sync UUID) at the start of a resync. */
 export interface SyncUuidMsg {
   readonly type: 'syncUuid';
-  readonly uuid: bigint;
+  readonly uuids: Uuids;
 }
 
 export interface BitmapMsg {

@@ -30,7 +30,7 @@ export const arbMessage: fc.Arbitrary<Message> = fc.oneof(
     disk: fc.constantFrom(...DISK_STATES),
   }),
   fc.record({ type: fc.constant('state' as const), role: fc.constantFrom(...ROLES), disk: fc.constantFrom(...DISK_STATES), userPause: fc.boolean(), uuids, uuidFlags: fc.nat(0xffffffff) }),
-  fc.record({ type: fc.constant('syncUuid' as const), uuid: u64 }),
+  fc.record({ type: fc.constant('syncUuid' as const), uuids }),
   fc.record({ type: fc.constant('bitmap' as const), startBit: fc.nat(), bits: fc.nat(0xffffffff), last: fc.boolean(), rle: shortBytes(200) }),
   fc.record({ type: fc.constant('data' as const), seq: fc.nat(), offset: sectorOff, fua: fc.boolean(), digest: shortBytes(64), payload }),
   fc.record({ type: fc.constantFrom('recvAck' as const, 'writeAck' as const, 'negAck' as const), seq: fc.nat() }),

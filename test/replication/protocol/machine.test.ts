@@ -97,7 +97,7 @@ describe('replication state machine (virtual time)', () => {
     expect(st(a)).toBe('Connected Primary/Secondary UpToDate/UpToDate');
     b.stuckDisk = true;
     const t0 = sim.now;
-    sim.step(a, { type: 'write', req: 1, offset: 0, data: new Uint8Array(4096), fua: false });
+    sim.write(a, 1, 0, new Uint8Array(4096));
     sim.run(t0 + 17_000);
     expect(a.m.status().conn).toBe('Connected');
     expect(a.logs).toContain('block drbd0: [drbd_s] sock_sendmsg time expired, ko = 2');
@@ -148,7 +148,7 @@ describe('replication state machine (virtual time)', () => {
     sim.run(sim.now + 200);
     expect(b.m.status().conn).toBe('SyncTarget');
     const data = new Uint8Array(8192).fill(0xab);
-    sim.step(a, { type: 'write', req: 5, offset: (1 << 20) - 8192, data, fua: false });
+    sim.write(a, 5, (1 << 20) - 8192, data);
     sim.run(sim.now + 5000, () => b.m.status().disk === 'UpToDate');
     expect(a.completed.get(5)).toBeUndefined();
     expect(a.completed.has(5)).toBe(true);

@@ -24,6 +24,15 @@ export interface SimNode {
   dials: number;
   tickAt: number | undefined;
   tickSeq: number;
+  /** Local I/O in submission order, as the engine's OverlapQueue runs it. */
+  io: IoEntry[];
+}
+
+interface IoEntry {
+  readonly start: number;
+  readonly end: number;
+  state: 'waiting' | 'running' | 'done';
+  readonly run: (e: IoEntry) => void;
 }
 
 interface Ch {
@@ -47,6 +56,8 @@ export class Sim {
   latency = 1;
   readonly nodes: SimNode[] = [];
   sent: { from: string; type: string }[] = [];
+  /** Called when a node completes an application request. */
+  onComplete: ((n: SimNode, req: number, error: string | undefined) => void) | undefined;
 
   add(name: string, cfg: Partial<MachineConfig> = {}, disk: DiskState = 'Inconsistent', gen: Generation = freshGeneration()): SimNode {
     const c = testConfig(name, cfg);
@@ -64,6 +75,7 @@ export class Sim {
       dials: 0,
       tickAt: undefined,
       tickSeq: 0,
+      io: [],
     };
     this.nodes.push(n);
     return n;
@@ -80,6 +92,52 @@ export class Sim {
 
   step(n: SimNode, ev: MachineEvent): void {
     this.apply(n, n.m.step(ev, this.now));
+  }
+
+  /**
+   * An application write as the engine submits it: it waits for earlier
+   * overlapping local I/O, and holds its range until its local write is done.
+   */
+  write(n: SimNode, req: number, offset: number, data: Uint8Array, fua = false): void {
+    this.enqueue(n, offset, offset + data.length, (e) => {
+      this.appEntry = e;
+      this.step(n, { type: 'write', req, offset, data, fua });
+      this.appEntry = undefined;
+      // A refused write starts no local I/O.
+      if (!this.appEntryUsed) this.finish(n, e);
+      this.appEntryUsed = false;
+    });
+  }
+
+  private appEntry: IoEntry | undefined;
+  private appEntryUsed = false;
+
+  private enqueue(n: SimNode, start: number, end: number, run: (e: IoEntry) => void): IoEntry {
+    const e: IoEntry = { start, end, state: 'waiting', run };
+    n.io.push(e);
+    this.pump(n);
+    return e;
+  }
+
+  private finish(n: SimNode, e: IoEntry): void {
+    e.state = 'done';
+    n.io = n.io.filter((x) => x.state !== 'done');
+    this.pump(n);
+  }
+
+  private pump(n: SimNode): void {
+    for (let i = 0; i < n.io.length; i++) {
+      const e = n.io[i]!;
+      if (e.state !== 'waiting') continue;
+      let blocked = false;
+      for (let j = 0; j < i; j++) {
+        const d = n.io[j]!;
+        if (d.state !== 'done' && d.start < e.end && e.start < d.end) blocked = true;
+      }
+      if (blocked) continue;
+      e.state = 'running';
+      e.run(e);
+    }
   }
 
   private rearm(n: SimNode): void {
@@ -134,21 +192,50 @@ export class Sim {
       case 'log':
         n.logs.push(a.msg);
         return;
-      case 'writeLocal':
+      case 'writeLocal': {
         if (n.stuckDisk) return;
-        this.at(this.now + 1, () => {
-          n.store.set(a.data, a.offset);
-          this.step(n, { type: 'localDone', op: a.op, ok: true });
-        });
+        const io = (e: IoEntry): void =>
+          this.at(this.now + 1, () => {
+            if (process.env.SIM_TRACE) n.logs.push(`-- t=${this.now} ${a.origin} write [${a.offset / 4096}, ${(a.offset + a.data.length) / 4096}) byte ${a.data[0]}`);
+            n.store.set(a.data, a.offset);
+            this.step(n, { type: 'localDone', op: a.op, ok: true });
+            this.finish(n, e);
+          });
+        if (a.origin === 'app' && this.appEntry) {
+          this.appEntryUsed = true;
+          io(this.appEntry);
+        } else {
+          this.enqueue(n, a.offset, a.offset + a.data.length, io);
+        }
         return;
-      case 'readLocal':
-        this.at(this.now + 1, () => this.step(n, { type: 'localDone', op: a.op, ok: true, data: n.store.slice(a.offset, a.offset + a.length) }));
+      }
+      case 'readLocal': {
+        this.enqueue(n, a.offset, a.offset + a.length, (e) =>
+          this.at(this.now + 1, () => {
+            const data = n.store.slice(a.offset, a.offset + a.length);
+            if (process.env.SIM_TRACE) n.logs.push(`-- t=${this.now} ${a.origin} read [${a.offset / 4096}, ${(a.offset + a.length) / 4096}) byte34 ${n.store[34 * 4096]}`);
+            this.step(n, { type: 'localDone', op: a.op, ok: true, data });
+            this.finish(n, e);
+          }),
+        );
         return;
-      case 'flushLocal':
-        this.at(this.now + 1, () => this.step(n, { type: 'localDone', op: a.op, ok: true }));
+      }
+      case 'flushLocal': {
+        if (a.origin !== 'barrier') {
+          this.at(this.now + 1, () => this.step(n, { type: 'localDone', op: a.op, ok: true }));
+          return;
+        }
+        this.enqueue(n, 0, Number.MAX_SAFE_INTEGER, (e) =>
+          this.at(this.now + 1, () => {
+            this.step(n, { type: 'localDone', op: a.op, ok: true });
+            this.finish(n, e);
+          }),
+        );
         return;
+      }
       case 'complete':
         n.completed.set(a.req, a.error?.code);
+        this.onComplete?.(n, a.req, a.error?.code);
         return;
       case 'saveGeneration':
         n.gen = a.generation;
@@ -171,6 +258,10 @@ export class Sim {
       e.fn();
     }
     if (!stop?.()) this.now = Math.max(this.now, until);
+  }
+
+  heal(): void {
+    this.linkUp = true;
   }
 
   /** Closes every open channel at once (a link failure both sides notice). */
