@@ -308,7 +308,7 @@ async function waitForSettled(f: FailoverCluster, timeoutMs: number): Promise<vo
 }
 
 describe.concurrent('the same failover in a mixed cluster with the original heartbeat 3.0.6 (its stock IPaddr and Filesystem)', () => {
-  itWithTools(ORIGINAL_TOOLS, 'original node1 crashes -> our node2 runs the group with its data within deadtime + 1 s; the original back -> we give it back', async () => {
+  itWithTools(ORIGINAL_TOOLS, 'original node1 crashes -> our node2 runs the group with its data within deadtime + 1 s; the original back -> we give it back; heartbeat -k on the original hands it to us', async () => {
     await withCluster({ autoFailback: 'on', node1: 'original', node2: 'ours' }, async (f) => {
       // Our node2 joins within the original's initdead (see daemon-resources.test.ts).
       const [s1] = await Promise.all([f.start('node1'), f.start('node2')]);
@@ -320,7 +320,11 @@ describe.concurrent('the same failover in a mixed cluster with the original hear
       await crashNode1AndExpectTakeover(f, sum, TAKEOVER_BOUND_MS);
       await f.waitForRscstatus('node2', 'all', 10_000);
 
-      await restartNode1AndExpectFailback(f, sum);
+      const restarted = await restartNode1AndExpectFailback(f, sum);
+      // Graceful stop of the original holder: our node2 takes the group over in order.
+      await f.pastStartupDeadtime(restarted, KEEPALIVE_MS);
+      await gracefulStopHandsOver(f, 'node1', 'node2', sum);
+      await f.waitForRscstatus('node2', 'all', 10_000);
     });
   }, 180_000);
 
@@ -371,7 +375,7 @@ describe.concurrent('the same failover in a mixed cluster with the original hear
     });
   }, 180_000);
 
-  itWithTools(ORIGINAL_TOOLS, 'our node1 crashes -> the original node2 runs the group with its data; our node1 back -> the original gives it back', async () => {
+  itWithTools(ORIGINAL_TOOLS, 'our node1 crashes -> the original node2 runs the group with its data; our node1 back -> the original gives it back; heartbeat -k on ours hands it to the original', async () => {
     await withCluster({ autoFailback: 'on', node1: 'ours', node2: 'original' }, async (f) => {
       const [, s1] = await Promise.all([f.start('node2'), f.start('node1')]);
       await f.waitForService('node1', 'start', 60_000);
@@ -384,8 +388,11 @@ describe.concurrent('the same failover in a mixed cluster with the original hear
       const took = await crashNode1AndExpectTakeover(f, sum, DEADTIME_MS + 5000);
       expect(took).toBeGreaterThanOrEqual(DEADTIME_MS);
 
-      await restartNode1AndExpectFailback(f, sum);
+      const restarted = await restartNode1AndExpectFailback(f, sum);
       await f.waitForRscstatus('node1', 'local', 10_000);
+      // Graceful stop of our holder: the original takes the group over in order.
+      await f.pastStartupDeadtime(restarted, KEEPALIVE_MS);
+      await gracefulStopHandsOver(f, 'node1', 'node2', sum);
     });
   }, 180_000);
 });
