@@ -135,4 +135,48 @@ describe('two nodes over loopback', () => {
     expect(adm('b', 'secondary', 'r0').status).toBe(0);
     for (const n of ['a', 'b'] as const) expect(adm(n, 'down', 'r0').status).toBe(0);
   }, 180_000);
+
+  itWithTools(['nbdfuse', 'fusermount3', 'losetup', 'dd'], 'a reconnect resyncs only the blocks written while disconnected', async () => {
+    for (const n of ['a', 'b'] as const) expect(adm(n, 'up', 'r0').status).toBe(0);
+    await until('a', 'dstate', 'UpToDate/UpToDate');
+    expect(adm('a', 'primary', 'r0').status).toBe(0);
+    expect(adm('b', 'disconnect', 'r0').status).toBe(0);
+    await until('b', 'cstate', 'StandAlone');
+    await until('a', 'cstate', 'WFConnection');
+    // Five 4 KiB blocks written on a while b is away.
+    for (const seek of [10, 11, 500, 2000, 9000]) {
+      execFileSync('dd', ['if=/dev/urandom', `of=${dev('a')}`, 'bs=4096', 'count=1', `seek=${seek}`, 'oflag=direct', 'conv=notrunc', 'status=none']);
+    }
+    const oos = () => Number(/oos:(\d+)/.exec(fs.readFileSync(path.join(dir, 'run-a', 'proc-drbd'), 'utf8'))![1]);
+    await waitFor(() => oos() === 20, 10_000, 'oos:20 on a');
+    const logA = () => fs.readFileSync(path.join(dir, 'a.log'), 'utf8');
+    const before = logA().length;
+    expect(adm('b', 'connect', 'r0').status).toBe(0);
+    await until('b', 'dstate', 'UpToDate/UpToDate');
+    await until('a', 'dstate', 'UpToDate/UpToDate');
+    const news = logA().slice(before);
+    expect(news).toContain('Began resync as SyncSource (will sync 20 KB [5 bits set])');
+    expect(oos()).toBe(0);
+    expect(adm('a', 'secondary', 'r0').status).toBe(0);
+    for (const n of ['a', 'b'] as const) expect(adm(n, 'down', 'r0').status).toBe(0);
+    // The data areas are identical again.
+    const dataBytes = 48 * MiB - 4096 - 32768 - 4096;
+    const a = fs.readFileSync(path.join(dir, 'a.img')).subarray(0, dataBytes);
+    const b = fs.readFileSync(path.join(dir, 'b.img')).subarray(0, dataBytes);
+    expect(a.equals(b)).toBe(true);
+  }, 180_000);
+
+  itWithTools([], 'a peer with the wrong shared-secret is refused and logged', async () => {
+    const confB = path.join(dir, 'drbd-b.conf');
+    fs.writeFileSync(confB, fs.readFileSync(conf, 'utf8').replace('"h7-secret"', '"not-the-secret"'));
+    expect(adm('a', 'up', 'r0').status).toBe(0);
+    expect(runBin('drbdadm', ['-c', confB, 'up', 'r0'], { env: nodeEnv('b') }).status).toBe(0);
+    const logs = () => fs.readFileSync(path.join(dir, 'a.log'), 'utf8') + fs.readFileSync(path.join(dir, 'b.log'), 'utf8');
+    await waitFor(() => /Authentication of peer failed/.test(logs()), 30_000, 'authentication failure in the logs');
+    await until('a', 'cstate', 'StandAlone').catch(async () => until('b', 'cstate', 'StandAlone'));
+    expect(adm('a', 'role', 'r0').stdout).toBe('Secondary/Unknown\n');
+    expect(logs()).not.toContain('not-the-secret');
+    expect(logs()).not.toContain('h7-secret');
+    for (const n of ['a', 'b'] as const) adm(n, 'down', 'r0');
+  }, 60_000);
 });
