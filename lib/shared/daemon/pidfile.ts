@@ -43,9 +43,25 @@ export function readPidFile(file: string): number | undefined {
   return pid > 0 && Number.isSafeInteger(pid) ? pid : undefined;
 }
 
+/**
+ * A killed daemon whose parent does not reap it (an orphan under an init that
+ * is slow to, or a container's pid 1 that never does) stays a zombie: dead,
+ * though /proc/PID still exists.
+ */
+function isZombie(dir: string): boolean {
+  try {
+    const stat = fs.readFileSync(path.join(dir, 'stat'), 'latin1');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
+  }
+}
+
 /** Whether pid is a live process (and, when asked, one whose command line names us). */
 export function isProcessRunning(pid: number, probe: ProcessProbe = {}): boolean {
   const dir = path.join(probe.procRoot ?? '/proc', String(pid));
+  if (isZombie(dir)) return false;
   if (probe.cmdlineContains === undefined) return fs.existsSync(dir);
   try {
     const cmdline = fs.readFileSync(path.join(dir, 'cmdline'), 'latin1').replace(/\0/g, ' ');
