@@ -186,8 +186,25 @@ type Op =
 
 type Phase = 'none' | 'hello' | 'auth' | 'params' | 'done';
 
+/** Refuses a configuration the machine could not run with (at construction, never mid-protocol). */
+export function checkMachineConfig(cfg: MachineConfig): void {
+  const positive: (keyof MachineConfig)[] = ['timeoutMs', 'connectIntMs', 'pingIntMs', 'pingTimeoutMs', 'resyncRateBytesPerSec', 'maxBuffers'];
+  for (const k of positive) {
+    const v = cfg[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ReplError(ReplErrorCode.BadField, `${k} must be a positive number, not ${String(v)}`);
+  }
+  if (!Number.isSafeInteger(cfg.koCount) || cfg.koCount < 0) throw new ReplError(ReplErrorCode.BadField, `koCount must be a non-negative integer`);
+  if (!Number.isSafeInteger(cfg.sizeBytes) || cfg.sizeBytes < 0 || cfg.sizeBytes % 512 !== 0) throw new ReplError(ReplErrorCode.BadField, `size ${cfg.sizeBytes} must be a multiple of 512`);
+  if (cfg.node === '' || new TextEncoder().encode(cfg.node).length > 255) throw new ReplError(ReplErrorCode.BadField, 'node name must be 1..255 bytes');
+  if (cfg.cramHmacAlg !== undefined && new TextEncoder().encode(cfg.sharedSecret ?? '').length > 64) {
+    throw new ReplError(ReplErrorCode.BadField, 'shared-secret is longer than 64 bytes');
+  }
+}
+
 const U64 = (1n << 64n) - 1n;
 const sectors = (bytes: number): number => bytes / 512;
+/** Largest resync request: 1 MiB (one data message), when the rate allows it. */
+const RS_MAX_BLOCKS = MAX_DATA_BYTES / BLOCK_BYTES;
 
 function randomU64(random: (n: number) => Uint8Array): bigint {
   const b = random(8);
@@ -274,7 +291,7 @@ export class ReplicationMachine {
   ) {
     this.gen = generation;
     this.disk = disk;
-    if (cfg.sizeBytes % 512 !== 0) throw new RangeError('size must be a multiple of 512');
+    checkMachineConfig(cfg);
   }
 
   // ---------------------------------------------------------------- queries
@@ -1403,16 +1420,17 @@ export class ReplicationMachine {
     this.setConn(to);
   }
 
-  /** Largest resync request: 128 KiB, or what the bucket can ever hold. */
+  /** Largest resync request: 1 MiB, or what the bucket can ever hold. */
   private rsChunkBlocks(): number {
     const burst = Math.max(this.cfg.resyncRateBytesPerSec / 10, BLOCK_BYTES);
-    return Math.max(1, Math.min(32, Math.floor(burst / BLOCK_BYTES)));
+    return Math.max(1, Math.min(RS_MAX_BLOCKS, Math.floor(burst / BLOCK_BYTES)));
   }
 
   private rsDeadline(): number | undefined {
     if (this.conn === 'SyncTarget' && this.bucket !== undefined && this.rsInFlightBlocks() + this.rsChunkBlocks() <= Math.max(this.maxInFlight(), this.rsChunkBlocks())) {
-      if (this.bitmap.nextDirty(this.rsCursor) < 0 && this.rsInFlight.size > 0) return undefined;
-      if (this.bitmap.nextDirty(0) < 0) return undefined;
+      // countDirty is O(1); scanning from 0 on every deadline would not be on large devices.
+      if (this.bitmap.countDirty() === 0) return undefined;
+      if (this.rsInFlight.size > 0 && this.bitmap.nextDirty(this.rsCursor) < 0) return undefined;
       return this.bucket.readyAt(this.rsChunkBlocks() * BLOCK_BYTES, this.now);
     }
     if (this.conn === 'VerifyS' && this.bucket !== undefined && this.ovCursor < this.ovStop && this.ovPending.size < this.maxInFlight()) {
@@ -1453,8 +1471,12 @@ export class ReplicationMachine {
         this.rsCursor = first + 1;
         continue;
       }
-      const clean = this.bitmap.nextClean(first);
-      let count = Math.min(maxBlocks, clean - first, limit - inFlight);
+      // The dirty run from `first`, looked at only as far as one request reaches
+      // (nextClean on a fully dirty device would scan to its end on every request).
+      const reach = Math.min(maxBlocks, limit - inFlight, this.bitmap.blocks - first);
+      let run = 1;
+      while (run < reach && this.bitmap.isDirty(first + run)) run++;
+      let count = run;
       const offset = first * BLOCK_BYTES;
       if (offset >= size) {
         // Beyond the agreed size (the peer is smaller): nothing to sync there.
@@ -1500,7 +1522,7 @@ export class ReplicationMachine {
 
   private maybeFinishResync(): void {
     if (this.conn !== 'SyncTarget' && this.conn !== 'PausedSyncT') return;
-    if (this.rsInFlight.size > 0 || this.bitmap.nextDirty(0) >= 0) return;
+    if (this.rsInFlight.size > 0 || this.bitmap.countDirty() > 0) return;
     this.send({ type: 'resyncDone' });
     // drbd_resync_finished on the target: take the source's UUIDs.
     const src = this.peerUuids ?? this.gen.uuids;
