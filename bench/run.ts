@@ -7,6 +7,7 @@ import { ORIGINAL, sharedDir } from './hbnet.js';
 import { benchStandby, benchTakeover, printStandby, printTakeover, type ResourceBenchConfig } from './resources.js';
 import { benchStartup } from './startup.js';
 import { benchBalancer, benchLdChecks, printBalancer, printLdChecks } from './ldirectord.js';
+import { benchDrbd, printDrbd } from './drbd.js';
 
 // dist/bench/run.js -> repository root
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -90,7 +91,7 @@ async function runDaemonBenches(which: Set<string>): Promise<void> {
 }
 
 // BENCH_ONLY=startup,detection,cpu,takeover,standby (or --only=...) runs a subset; default all.
-const ALL = ['startup', 'detection', 'cpu', 'takeover', 'standby', 'ldchecks', 'balancer'];
+const ALL = ['startup', 'detection', 'cpu', 'takeover', 'standby', 'ldchecks', 'balancer', 'drbd'];
 const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? process.env.BENCH_ONLY ?? '';
 const which = new Set(onlyArg.trim() ? onlyArg.split(',').map((s) => s.trim()).filter(Boolean) : ALL);
 const unknown = [...which].filter((w) => !ALL.includes(w));
@@ -108,4 +109,8 @@ if (which.has('balancer')) {
   const mb = envInt('BENCH_BALANCER_MB', 512);
   const conns = envInt('BENCH_BALANCER_CONNS', 2000);
   printBalancer(await benchBalancer(repoRoot, mb, conns), mb, conns);
+}
+if (which.has('drbd')) {
+  const mb = envInt('BENCH_DRBD_MB', 256);
+  printDrbd(await benchDrbd(repoRoot, mb, envInt('BENCH_DRBD_SECONDS', 5)), mb);
 }
