@@ -76,12 +76,18 @@ function flaps(commands: string[]): string[] {
 }
 
 /** Where we deliberately differ from the recording (the fixes); applied to the golden snapshots. */
-const EXPECTED_FIXES: Record<string, (s: Snapshot[]) => Snapshot[]> = {};
+const EXPECTED_FIXES: Record<string, (s: Snapshot[]) => Snapshot[]> = {
+  // The original's POP check reports a POP server with nothing listening as up (no login set); ours says down.
+  'service-dialogues': (snaps) => snaps.map((snap) => ({
+    ...snap,
+    'TCP 127.0.19.219:110 wrr': snap['TCP 127.0.19.219:110 wrr']!.filter((d) => !d.startsWith('127.0.19.222:110 ')),
+  })),
+};
 
 const SCENARIOS = [
   'start-all-down', 'connect-failurecount', 'external-checks', 'fallback-and-command', 'fork-mode', 'http-check-matrix',
   'http-timeout', 'hup-and-callback', 'maintenancedir', 'virtual-forms', 'daemon-cli', 'combined-checktype', 'supervised',
-  'tutorial-empty-table',
+  'tutorial-empty-table', 'service-dialogues',
 ];
 
 const work = mkdtempSync(path.join(tmpdir(), 'ldgold-'));

@@ -9,21 +9,27 @@ export function connectCheck(c: CheckContext): Promise<CheckOutcome> {
   }), 'connect timeout');
 }
 
-/** A connected socket, or a rejection with the OS error; aborted sockets are destroyed. */
+/**
+ * A connected socket, or a rejection with the OS error. The socket is
+ * destroyed when the signal aborts, also after connecting, so a check that
+ * timed out or was cancelled never leaves a connection (or a pending read on
+ * it) behind.
+ */
 export function tcpConnect(host: string, port: number, signal: AbortSignal): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(new Error('aborted'));
+      return;
+    }
     const s = net.connect({ host, port });
     const onAbort = (): void => {
       s.destroy();
       reject(new Error('aborted'));
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    s.once('connect', () => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(s);
-    });
+    s.once('close', () => signal.removeEventListener('abort', onAbort));
+    s.once('connect', () => resolve(s));
     s.once('error', (e) => {
-      signal.removeEventListener('abort', onAbort);
       s.destroy();
       reject(e);
     });

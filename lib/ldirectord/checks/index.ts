@@ -7,14 +7,21 @@ import type { CheckService } from '../../config/ldirectord/model.js';
 import { serviceToPort } from '../../config/ldirectord/index.js';
 import { connectCheck } from './connect.js';
 import { externalCheck } from './external.js';
+import { dnsCheck } from './dns.js';
+import { ftpCheck } from './ftp.js';
 import { httpCheck } from './http.js';
+import { ldapCheck } from './ldap.js';
 import { nntpCheck, simpleTcpCheck, smtpCheck } from './line-services.js';
+import { imapCheck, popCheck } from './mail.js';
 import { pingCheck } from './ping.js';
+import { radiusCheck } from './radius.js';
+import { sipCheck } from './sip.js';
+import { mysqlCheck, oracleCheck, pgsqlCheck } from './sql.js';
 import { down, up, type CheckContext, type CheckFn, type CheckOutcome } from './types.js';
 
 export type ProbeKind = 'connect' | 'negotiate' | 'ping' | 'external' | 'external-perl';
 
-/** Negotiate checks by service. Services missing here are reported down with the reason, never silently up. */
+/** Negotiate checks by service (every service of the original; oracle reports down, see sql.ts). */
 export const NEGOTIATE: Partial<Record<CheckService, CheckFn>> = {
   http: httpCheck,
   https: httpCheck,
@@ -23,6 +30,19 @@ export const NEGOTIATE: Partial<Record<CheckService, CheckFn>> = {
   nntp: nntpCheck,
   smtp: smtpCheck,
   submission: smtpCheck,
+  ftp: ftpCheck,
+  pop: popCheck,
+  pops: popCheck,
+  imap: imapCheck,
+  imaps: imapCheck,
+  ldap: ldapCheck,
+  ldaps: ldapCheck,
+  dns: dnsCheck,
+  mysql: mysqlCheck,
+  pgsql: pgsqlCheck,
+  oracle: oracleCheck,
+  radius: radiusCheck,
+  sip: sipCheck,
   none: () => Promise.resolve(up('service none')),
 };
 

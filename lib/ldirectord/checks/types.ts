@@ -26,18 +26,23 @@ export type CheckFn = (c: CheckContext) => Promise<CheckOutcome>;
 export const up = (message = 'ok'): CheckOutcome => ({ up: true, message });
 export const down = (message: string): CheckOutcome => ({ up: false, message });
 
-/** A timer that rejects nothing: resolves to `onTimeout()` unless `work` settles first; aborts count as timeouts. */
+/** Runs `work` bounded by the timeout and the abort signal: resolves down(label) at the timeout, down('aborted') on abort; `work`'s own signal is aborted then so it lets go of its sockets. */
 export function withTimeout(c: Pick<CheckContext, 'timeoutMs' | 'signal'>, work: (signal: AbortSignal) => Promise<CheckOutcome>, label = 'timeout'): Promise<CheckOutcome> {
   const ac = new AbortController();
-  const onAbort = (): void => ac.abort();
-  c.signal.addEventListener('abort', onAbort, { once: true });
   let timer: NodeJS.Timeout | undefined;
+  let onAbort = (): void => {};
   const timeout = new Promise<CheckOutcome>((resolve) => {
+    onAbort = (): void => {
+      ac.abort();
+      resolve(down('aborted'));
+    };
     timer = setTimeout(() => {
       ac.abort();
       resolve(down(label));
     }, c.timeoutMs);
   });
+  if (c.signal.aborted) onAbort();
+  else c.signal.addEventListener('abort', onAbort, { once: true });
   return Promise.race([work(ac.signal).catch((e: unknown) => down(e instanceof Error ? e.message : String(e))), timeout]).finally(() => {
     clearTimeout(timer);
     c.signal.removeEventListener('abort', onAbort);
