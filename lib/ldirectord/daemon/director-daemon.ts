@@ -15,6 +15,7 @@ import { ipvsadmArgs } from '../ipvs/command.js';
 import type { IpvsBackend } from '../backend/types.js';
 import type { CheckOutcome } from '../checks/types.js';
 import { CheckLoop } from './check-loop.js';
+import { EmailAlerts, type DaemonStatus } from './email.js';
 import { monitorLine } from './monitor.js';
 
 export interface DirectorDaemonOptions {
@@ -27,6 +28,8 @@ export interface DirectorDaemonOptions {
   readonly concurrency?: number;
   /** How often the config file's mtime is looked at (the original: after every round). */
   readonly watchIntervalMs?: number;
+  /** sendmail for e-mail alerts without smtp= (default /usr/sbin/sendmail). */
+  readonly sendmail?: string;
 }
 
 function digest(file: string): { mtimeMs: number; md5: string } | undefined {
@@ -46,11 +49,22 @@ export class DirectorDaemon {
   private watchTimer: NodeJS.Timeout | undefined;
   private fileState: { mtimeMs: number; md5: string } | undefined;
   private stopping = false;
+  /** What the daemon is doing, for emailalertstatus: starting/reloading last until every real has had its first check. */
+  private status: DaemonStatus = 'starting';
+  private firstRound = new Set<string>();
+  private readonly email: EmailAlerts;
 
   constructor(private readonly o: DirectorDaemonOptions, config: LdirectordConfig) {
     this.config = config;
     this.director = new Director(config);
     this.fileState = digest(o.configFile);
+    this.email = new EmailAlerts({
+      log: o.log, hostname: o.hostname, config: () => this.config, status: () => this.status, ...(o.sendmail !== undefined ? { sendmail: o.sendmail } : {}),
+    });
+  }
+
+  get daemonStatus(): DaemonStatus {
+    return this.status;
   }
 
   get configuration(): LdirectordConfig {
@@ -60,6 +74,7 @@ export class DirectorDaemon {
   async start(): Promise<void> {
     await this.decide((t) => this.director.start(t));
     this.startChecks();
+    this.email.start();
     this.watchTimer = setInterval(() => this.watchConfig(), this.o.watchIntervalMs ?? 1000);
   }
 
@@ -78,6 +93,8 @@ export class DirectorDaemon {
       this.fileState = digest(this.o.configFile);
       await this.loop?.stop();
       this.config = next;
+      this.status = 'reloading';
+      this.email.forget();
       await this.perform(this.director.reload(await this.o.backend.read(), next));
       this.startChecks();
     });
@@ -88,17 +105,23 @@ export class DirectorDaemon {
     this.stopping = true;
     clearInterval(this.watchTimer);
     await this.loop?.stop();
+    this.status = 'stopping';
     await this.serialize(async () => {
       await this.perform(this.director.stop(await this.o.backend.read()));
     });
+    this.email.stop();
+    await this.email.idle();
     this.o.log.info(`Linux Director Daemon terminated on signal: ${signalName}`);
     await this.o.backend.close();
   }
 
   private startChecks(): void {
+    const targets = this.director.checkTargets();
+    this.firstRound = new Set(targets.map((t) => t.id));
+    if (this.firstRound.size === 0) this.status = 'running';
     this.loop = new CheckLoop({
       config: this.config,
-      targets: this.director.checkTargets(),
+      targets,
       hostname: this.o.hostname,
       ...(this.o.concurrency !== undefined ? { concurrency: this.o.concurrency } : {}),
       onResult: (t, outcome) => void this.result(t, outcome),
@@ -114,6 +137,7 @@ export class DirectorDaemon {
       // Only a change of state reads the table; repeated results just count.
       const table = this.director.wouldChange(t.id, outcome.up) ? await this.o.backend.read() : this.director.lastTable;
       await this.perform(this.director.checked(table, t.id, outcome.up), outcome);
+      if (this.firstRound.delete(t.id) && this.firstRound.size === 0) this.status = 'running';
     });
   }
 
@@ -139,6 +163,7 @@ export class DirectorDaemon {
       } else if (a.kind === 'log') {
         if (a.level === 'debug') this.o.log.debug(2, a.text);
         else this.o.log.log(a.level === 'err' ? 'error' : a.level, a.text);
+        if (a.alert) this.email.alert(a.text, a.alert);
       } else if (a.kind === 'fallback-command') {
         this.o.log.debug(2, `Running system(${a.command} ${a.args.join(' ')})`);
         execFile(a.command, [...a.args], { timeout: 60_000 }, (err) => {

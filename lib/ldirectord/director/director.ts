@@ -22,11 +22,22 @@ import {
 
 export type DirectorAction =
   | { readonly kind: 'ipvs'; readonly command: IpvsCommand }
-  | { readonly kind: 'log'; readonly level: 'info' | 'warn' | 'err' | 'debug'; readonly text: string }
+  | { readonly kind: 'log'; readonly level: 'info' | 'warn' | 'err' | 'debug'; readonly text: string; readonly alert?: Alert }
   /** `fallbackcommand start|stop VIP:PORT proto` (spec §6.4). */
   | { readonly kind: 'fallback-command'; readonly command: string; readonly args: readonly [string, string, string] }
   /** A real went up or down (monitor file, e-mail alerts). */
   | { readonly kind: 'real-state'; readonly virtual: VirtualService; readonly real: RealServer; readonly up: boolean; readonly text: string };
+
+/**
+ * An e-mail alert for a log line (emailalert, spec §6.10): the real (or
+ * fallback) `server` as `ip:port`; `down` starts the "Inaccessible real
+ * server" reminders (quiesced or deleted reals), anything else ends them.
+ */
+export interface Alert {
+  readonly virtual: VirtualService;
+  readonly server: string;
+  readonly down: boolean;
+}
 
 type RealStatus = 'unknown' | 'up' | 'down';
 
@@ -142,7 +153,7 @@ export class Director {
         const found = findDestination(svc, realAddress(r), r.forward);
         if (!found) continue;
         this.ipvs({ op: 'delete-real', service: serviceRef(v), address: found.dest.address });
-        this.log('info', `Purged real server (stop): ${realAddress(r)} (${virtualLabel(v)})`);
+        this.log('info', `Purged real server (stop): ${realAddress(r)} (${virtualLabel(v)})`, { virtual: v, server: realAddress(r), down: false });
       }
       this.ipvs({ op: 'delete-service', service: serviceRef(v) });
       this.log('info', `Purged virtual server (stop): ${virtualLabel(v)}`);
@@ -182,7 +193,7 @@ export class Director {
     for (const d of svc.destinations) {
       if (claimed.has(d.address)) continue;
       this.ipvs({ op: 'delete-real', service: ref, address: d.address });
-      this.log('info', `Purged real server (${tag}): ${d.address} (${virtualLabel(v)})`);
+      this.log('info', `Purged real server (${tag}): ${d.address} (${virtualLabel(v)})`, { virtual: v, server: d.address, down: false });
     }
     if (!this.virtuals.has(v.id)) this.virtuals.set(v.id, { fallbackOn: undefined });
     for (const r of v.reals) {
@@ -247,10 +258,10 @@ export class Director {
     const label = `${realAddress(r)} (${virtualLabel(v)})`;
     if (!found) {
       this.ipvs({ op: 'add-real', service: serviceRef(v), real: want });
-      this.log('info', `Added real server: ${label} (Weight set to ${r.weight})`);
+      this.log('info', `Added real server: ${label} (Weight set to ${r.weight})`, { virtual: v, server: realAddress(r), down: false });
     } else if (!sameDest(found.dest, want)) {
       this.ipvs({ op: 'edit-real', service: serviceRef(v), real: { ...want, address: found.dest.address } });
-      this.log('info', `Restored real server: ${label}${found.mapped ? ` mapped from ${found.dest.address}` : ''} (Weight set to ${r.weight})`);
+      this.log('info', `Restored real server: ${label}${found.mapped ? ` mapped from ${found.dest.address}` : ''} (Weight set to ${r.weight})`, { virtual: v, server: realAddress(r), down: false });
     } else return;
     this.out.push({ kind: 'real-state', virtual: v, real: r, up: true, text: `${label} (Weight set to ${r.weight})` });
   }
@@ -270,15 +281,15 @@ export class Director {
       if (found && found.dest.weight === 0 && found.dest.forward === r.forward) return;
       if (found) {
         this.ipvs({ op: 'edit-real', service: serviceRef(v), real: { address: found.dest.address, forward: r.forward, weight: 0 } });
-        this.log('info', `Quiescent real server: ${label}${mapped} (Weight set to 0)`);
+        this.log('info', `Quiescent real server: ${label}${mapped} (Weight set to 0)`, { virtual: v, server: address, down: true });
       } else if (initial || this.config.globals.readdQuiescent) {
         this.ipvs({ op: 'add-real', service: serviceRef(v), real: { address, forward: r.forward, weight: 0 } });
-        this.log('info', `${initial ? 'Quiescent' : 'Readd Quiescent'} real server: ${label} (Weight set to 0)`);
+        this.log('info', `${initial ? 'Quiescent' : 'Readd Quiescent'} real server: ${label} (Weight set to 0)`, { virtual: v, server: address, down: true });
       } else return;
     } else {
       if (!found) return;
       this.ipvs({ op: 'delete-real', service: serviceRef(v), address: found.dest.address });
-      this.log('info', `Deleted real server: ${label}${mapped}`);
+      this.log('info', `Deleted real server: ${label}${mapped}`, { virtual: v, server: address, down: true });
     }
     this.out.push({ kind: 'real-state', virtual: v, real: r, up: false, text: label });
   }
@@ -301,13 +312,13 @@ export class Director {
       const label = `${f.address} (${virtualLabel(v)})`;
       if (!anyUp && !found) {
         this.ipvs({ op: 'add-real', service: serviceRef(v), real: f });
-        this.log('info', `Added fallback server: ${label} (Weight set to 1)`);
+        this.log('info', `Added fallback server: ${label} (Weight set to 1)`, { virtual: v, server: f.address, down: false });
       } else if (!anyUp && found && !sameDest(found.dest, f)) {
         this.ipvs({ op: 'edit-real', service: serviceRef(v), real: { ...f, address: found.dest.address } });
-        this.log('info', `Restored fallback server: ${label} (Weight set to 1)`);
+        this.log('info', `Restored fallback server: ${label} (Weight set to 1)`, { virtual: v, server: f.address, down: false });
       } else if (anyUp && found) {
         this.ipvs({ op: 'delete-real', service: serviceRef(v), address: found.dest.address });
-        this.log('info', `Deleted fallback server: ${label}`);
+        this.log('info', `Deleted fallback server: ${label}`, { virtual: v, server: f.address, down: false });
       }
     }
     const on = !anyUp;
@@ -347,8 +358,8 @@ export class Director {
     }
   }
 
-  private log(level: 'info' | 'warn' | 'err' | 'debug', text: string): void {
-    this.out.push({ kind: 'log', level, text });
+  private log(level: 'info' | 'warn' | 'err' | 'debug', text: string, alert?: Alert): void {
+    this.out.push(alert ? { kind: 'log', level, text, alert } : { kind: 'log', level, text });
   }
 
   private begin(table: IpvsTable): void {
