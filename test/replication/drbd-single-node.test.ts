@@ -123,6 +123,9 @@ describe('drbdadm + drbdd on one node', () => {
       fs.writeFileSync(f, randomBytes((i + 1) * 700 * 1024));
       sums[`file${i}`] = sha(f);
     }
+    const ov = runBin('drbd-overview', [], { env });
+    expect(ov.status).toBe(0);
+    expect(ov.stdout).toMatch(new RegExp(`^ *${minor}:r0 WFConnection Primary/Unknown UpToDate/DUnknown C r----- ${mnt} ext4 \\S+ \\S+ \\S+ \\d+%\\n$`));
     r = adm('secondary', 'r0');
     expect(r.status).toBe(11);
     expect(r.stderr).toContain(`${minor}: State change failed: (-12) Device is held open by someone`);

@@ -706,6 +706,7 @@ export class Drbdd {
         resource: r.spec.name,
         vnr: v.spec.vnr,
         minor: v.spec.minor,
+        device: v.spec.device,
         state: deviceStateOf(st, v.state.susp),
         protocol: st.protocol,
         counters: {
@@ -736,6 +737,7 @@ export class Drbdd {
       resource: r.spec.name,
       vnr: v.spec.vnr,
       minor: v.spec.minor,
+      device: v.spec.device,
       state: v.state,
       ...(r.peer !== undefined ? { protocol: r.spec.protocol } : {}),
       counters,

@@ -15,6 +15,8 @@ export interface DeviceSnapshot {
   readonly resource: string;
   readonly vnr: number;
   readonly minor: number;
+  /** The configured device path (`/dev/drbd0`). */
+  readonly device?: string;
   readonly state: DeviceState;
   /** Protocol letter when a net config is present. */
   readonly protocol?: string;
