@@ -19,6 +19,7 @@ import { Logger, ldirectordDestinations } from '../../shared/log/index.js';
 import { isDirectory, isRegularFile, systemResolver } from '../system-lookups.js';
 import { chooseBackend } from './backend-choice.js';
 import { DirectorDaemon } from './director-daemon.js';
+import { InstanceRunner } from './execute.js';
 
 export const EXIT_NOT_RUNNING = 3;
 export const EXIT_FAILURE = 1;
@@ -72,6 +73,7 @@ export async function daemonCommand(inv: DaemonInvocation): Promise<number> {
     case 'status':
       if (running !== undefined) {
         out(`ldirectord for ${arg} is running with pid: ${running}\n`);
+        await new InstanceRunner({ inheritOutput: true }).all(config.globals.execute, 'status');
         return 0;
       }
       out(`ldirectord is stopped for ${arg}\n`);
@@ -135,8 +137,10 @@ async function start(inv: DaemonInvocation, file: string, cfgName: string, pidFi
   } else log.info(`Starting Linux Director v1.186-ha with pid: ${process.pid}`);
 
   const backend = await chooseBackend(config, log);
-  const daemon = new DirectorDaemon({ configFile: file, backend: backend.backend, log, hostname: hostname(), readConfig: () => readConfig(file) }, config);
+  const instances = new InstanceRunner({ log });
+  const daemon = new DirectorDaemon({ configFile: file, backend: backend.backend, log, hostname: hostname(), readConfig: () => readConfig(file), instances }, config);
   await daemon.start();
+  await instances.all(config.globals.execute, 'start');
   await backend.started?.(daemon);
   channel?.ready();
 
@@ -145,7 +149,7 @@ async function start(inv: DaemonInvocation, file: string, cfgName: string, pidFi
     unwire = wireDaemonSignals({
       onTerminate: (sig) => {
         unwire();
-        void daemon.stop(sig.replace(/^SIG/, '')).then(async () => {
+        void instances.all(daemon.configuration.globals.execute, 'stop').then(() => daemon.stop(sig.replace(/^SIG/, ''))).then(async () => {
           await backend.stopped?.();
           await log.close();
           if (!foreground) removePidFile(pidFile);

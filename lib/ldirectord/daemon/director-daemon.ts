@@ -16,6 +16,7 @@ import type { IpvsBackend } from '../backend/types.js';
 import type { CheckOutcome } from '../checks/types.js';
 import { CheckLoop } from './check-loop.js';
 import { EmailAlerts, type DaemonStatus } from './email.js';
+import type { InstanceRunner } from './execute.js';
 import { monitorLine } from './monitor.js';
 
 export interface DirectorDaemonOptions {
@@ -30,6 +31,8 @@ export interface DirectorDaemonOptions {
   readonly watchIntervalMs?: number;
   /** sendmail for e-mail alerts without smtp= (default /usr/sbin/sendmail). */
   readonly sendmail?: string;
+  /** execute= instances: reloaded with ours (start and stop are the command line's). */
+  readonly instances?: InstanceRunner;
 }
 
 function digest(file: string): { mtimeMs: number; md5: string } | undefined {
@@ -92,9 +95,11 @@ export class DirectorDaemon {
       }
       this.fileState = digest(this.o.configFile);
       await this.loop?.stop();
+      const before = this.config.globals.execute;
       this.config = next;
       this.status = 'reloading';
       this.email.forget();
+      await this.o.instances?.reload(before, next.globals.execute);
       await this.perform(this.director.reload(await this.o.backend.read(), next));
       this.startChecks();
     });
