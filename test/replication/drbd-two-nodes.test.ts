@@ -51,6 +51,7 @@ beforeAll(() => {
     `resource r0 {
   net { protocol C; cram-hmac-alg sha1; shared-secret "h7-secret"; }
   disk { resync-rate 200M; }
+  handlers { before-resync-target "echo $DRBD_RESOURCE $DRBD_MINOR $DRBD_PEER_ADDRESS > ${dir}/brt-$(hostname)"; after-resync-target "touch ${dir}/art"; }
   on h7a { device /dev/drbd${minor} minor ${minor}; disk ${dir}/a.img; address 127.0.0.1:${port}; meta-disk internal; }
   on h7b { device /dev/drbd${minor} minor ${minor}; disk ${dir}/b.img; address 127.0.0.2:${port}; meta-disk internal; }
 }
@@ -83,6 +84,7 @@ describe('two nodes over loopback', () => {
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
     }
+    expect(adm('a', 'wait-connect', 'r0').status).toBe(0);
     await until('a', 'cstate', 'Connected');
     await until('b', 'cstate', 'Connected');
     expect(adm('a', 'dstate', 'r0').stdout).toBe('Inconsistent/Inconsistent\n');
@@ -104,6 +106,10 @@ describe('two nodes over loopback', () => {
     expect(logA).toContain('Peer authenticated using 20 bytes HMAC');
     expect(logA).toMatch(/Resync done \(total \d+ sec/);
     expect(logA).not.toContain('h7-secret');
+    // The SyncTarget ran its handlers with DRBD's environment.
+    await waitFor(() => fs.existsSync(path.join(dir, 'art')), 10_000, 'after-resync-target');
+    expect(fs.readFileSync(path.join(dir, `brt-${os.hostname()}`), 'utf8')).toBe(`r0 ${minor} 127.0.0.1\n`);
+    expect(fs.readFileSync(path.join(dir, 'b.log'), 'utf8')).toContain(`block drbd${minor}: helper command: /sbin/drbdadm before-resync-target minor-${minor} exit code 0 (0x0)`);
 
     // A second Primary is refused.
     r = adm('b', 'primary', 'r0');

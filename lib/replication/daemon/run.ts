@@ -4,6 +4,7 @@
  * minor as an NBD export, exposes the device path on a Primary, writes the
  * /proc/drbd-style status file and logs kernel-style lines.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -468,12 +469,45 @@ export class Drbdd {
           v.state = deviceStateOf(st, v.state.susp);
           this.procSoon();
         },
-        onHandler: (name) => this.o.log.info(`${drbdDevicePrefix(v.spec.minor)}helper command: drbdadm ${name} minor-${v.spec.minor} (handlers are not run yet)`),
+        onHandler: (name) => this.runHandler(r, v, name),
       });
       v.status = v.engine.status();
     } else if (v.engine.status().conn !== 'StandAlone') return;
     const e = v.engine;
     e.connect().catch((x: Error) => this.volumeLog(v, 'error', `cannot listen on ${spec.me.host}: ${x.message}`));
+  }
+
+  /**
+   * A handler the state machine asks for (split-brain, before-resync-target, ...):
+   * the command configured in `handlers { }` runs through /bin/sh -c with DRBD's
+   * environment, as drbdadm runs it for the kernel's usermode helper.
+   */
+  private runHandler(r: ResourceRt, v: VolumeRt, name: string): void {
+    const cmd = r.spec.handlers[name];
+    const pfx = drbdDevicePrefix(v.spec.minor);
+    this.o.log.info(`${pfx}helper command: /sbin/drbdadm ${name} minor-${v.spec.minor}`);
+    if (cmd === undefined || String(cmd).trim() === '') {
+      this.o.log.info(`${pfx}helper command: /sbin/drbdadm ${name} minor-${v.spec.minor} exit code 0 (0x0)`);
+      return;
+    }
+    const peer = r.spec.peer;
+    const child = spawn('/bin/sh', ['-c', String(cmd)], {
+      stdio: 'ignore',
+      env: {
+        ...process.env,
+        DRBD_RESOURCE: r.spec.name,
+        DRBD_MINOR: String(v.spec.minor),
+        DRBD_VOLUME: String(v.spec.vnr),
+        DRBD_CONF: r.spec.configFile,
+        DRBD_BACKING_DEV: v.spec.disk,
+        ...(peer !== undefined ? { DRBD_PEER_AF: peer.family, DRBD_PEER_ADDRESS: peer.ip, DRBD_PEERS: peer.host, DRBD_PEER: peer.host } : {}),
+      },
+    });
+    child.on('error', (e) => this.o.log.error(`${pfx}helper command: ${name}: ${e.message}`));
+    child.on('exit', (code, sig) => {
+      const c = code ?? 128 + (sig !== null ? os.constants.signals[sig] : 0);
+      this.o.log.info(`${pfx}helper command: /sbin/drbdadm ${name} minor-${v.spec.minor} exit code ${c} (0x${(c << 8).toString(16)})`);
+    });
   }
 
   private async stopEngine(v: VolumeRt): Promise<void> {
