@@ -1105,7 +1105,7 @@ export class ReplicationMachine {
   private onAppWrite(req: number, offset: number, data: Uint8Array, fua: boolean): void {
     const refuse = (code: ReplErrorCode, msg: string): void => void this.out.push({ type: 'complete', req, error: new ReplError(code, msg) });
     if (this.role !== 'Primary') return refuse(ReplErrorCode.StateRefused, 'Not Primary: writes are refused on a Secondary');
-    if (data.length === 0 || data.length > MAX_DATA_BYTES || offset % 512 !== 0 || data.length % 512 !== 0) {
+    if (!Number.isSafeInteger(offset) || offset < 0 || data.length === 0 || data.length > MAX_DATA_BYTES || offset % 512 !== 0 || data.length % 512 !== 0) {
       return refuse(ReplErrorCode.OutOfRange, `write of ${data.length} bytes at ${offset}: must be a positive multiple of 512, at most ${MAX_DATA_BYTES}`);
     }
     if (offset + data.length > this.agreedSize()) return refuse(ReplErrorCode.OutOfRange, `write at ${offset}+${data.length} beyond the device size ${this.agreedSize()}`);

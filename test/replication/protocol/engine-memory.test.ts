@@ -65,6 +65,14 @@ describe('replication engine over the in-memory network', () => {
     expect(same(b.store.data.subarray(40960, 40960 + 8192), data)).toBe(true);
   });
 
+  it('refuses malformed writes and writes on a Secondary with typed errors', async () => {
+    const { a, b } = await synced();
+    await expect(a.engine.submitWrite(-512, fill(512, 1))).rejects.toMatchObject({ code: 'REPL_OUT_OF_RANGE' });
+    await expect(a.engine.submitWrite(100, fill(512, 1))).rejects.toMatchObject({ code: 'REPL_OUT_OF_RANGE' });
+    await expect(a.engine.submitWrite(SIZE, fill(512, 1))).rejects.toMatchObject({ code: 'REPL_OUT_OF_RANGE' });
+    await expect(b.engine.submitWrite(0, fill(512, 1))).rejects.toMatchObject({ code: 'REPL_STATE_REFUSED' });
+  });
+
   it('a second Primary is refused without allow-two-primaries', async () => {
     const { b } = await synced();
     expect(b.engine.setRole('Primary')).toEqual({ ok: false, rv: -1, message: 'Multiple primaries not allowed by config' });

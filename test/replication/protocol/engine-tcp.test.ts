@@ -76,6 +76,10 @@ describe('replication over real TCP (loopback)', () => {
     b.store.release();
     await w;
     expect(same(b.store.data.subarray(8192, 8192 + 65536), fill(65536, 9))).toBe(true);
+    // A write larger than one message (1 MiB) is split and lands whole.
+    const big = fill(3 << 20, 77);
+    await a.engine.submitWrite(512, big);
+    expect(same(b.store.data.subarray(512, 512 + big.length), big)).toBe(true);
   });
 
   it('disconnect / connect resyncs only what was written meanwhile', async () => {

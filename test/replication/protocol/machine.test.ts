@@ -202,6 +202,72 @@ describe('replication state machine (virtual time)', () => {
   });
 });
 
+describe('replication state machine robustness', () => {
+  it('never throws on any sequence of events, admin calls and messages', () => {
+    const ev = fc.oneof(
+      fc.record({ k: fc.constant('msg' as const), ch: fc.integer({ min: 1, max: 3 }), msg: arbMessage }),
+      fc.record({ k: fc.constant('open' as const), ch: fc.integer({ min: 1, max: 3 }), outbound: fc.boolean() }),
+      fc.record({ k: fc.constant('close' as const), ch: fc.integer({ min: 1, max: 3 }) }),
+      fc.record({ k: fc.constant('done' as const), op: fc.integer({ min: 1, max: 40 }), ok: fc.boolean(), len: fc.constantFrom(0, 512, 4096) }),
+      fc.record({ k: fc.constant('write' as const), off: fc.integer({ min: -1, max: 300 }).map((n) => n * 512), len: fc.integer({ min: 0, max: 20 }).map((n) => n * 512), fua: fc.boolean() }),
+      fc.record({ k: fc.constant('admin' as const), what: fc.constantFrom('connect', 'disconnect', 'primary', 'primaryForce', 'secondary', 'outdate', 'invalidate', 'invalidateRemote', 'verify', 'pause', 'resume', 'flush') }),
+      fc.record({ k: fc.constant('tick' as const), dt: fc.nat(20_000) }),
+    );
+    fc.assert(
+      fc.property(fc.array(ev, { maxLength: 60 }), fc.boolean(), (events, auth) => {
+        const cfg = testConfig('bravo', { sizeBytes: 128 * 1024, verifyAlg: 'crc32c', ...(auth ? { cramHmacAlg: 'sha1' as const, sharedSecret: 'k' } : {}) });
+        const m = new ReplicationMachine(cfg, MemoryBitmap.forSize(cfg.sizeBytes), freshGeneration(), 'Inconsistent');
+        let t = 0;
+        let req = 1;
+        for (const e of events) {
+          t += 1;
+          switch (e.k) {
+            case 'msg':
+              m.step({ type: 'message', ch: e.ch, msg: e.msg }, t);
+              break;
+            case 'open':
+              m.step({ type: 'channelOpen', ch: e.ch, outbound: e.outbound }, t);
+              break;
+            case 'close':
+              m.step({ type: 'channelClosed', ch: e.ch, reason: 'x' }, t);
+              break;
+            case 'done':
+              m.step(e.len === 0 ? { type: 'localDone', op: e.op, ok: e.ok } : { type: 'localDone', op: e.op, ok: e.ok, data: new Uint8Array(e.len) }, t);
+              break;
+            case 'write':
+              m.step({ type: 'write', req: req++, offset: e.off, data: new Uint8Array(e.len), fua: e.fua }, t);
+              break;
+            case 'tick':
+              t += e.dt;
+              m.step({ type: 'tick' }, t);
+              break;
+            case 'admin':
+              switch (e.what) {
+                case 'connect': m.connect(t); break;
+                case 'disconnect': m.disconnect(t); break;
+                case 'primary': m.setRole(t, 'Primary'); break;
+                case 'primaryForce': m.setRole(t, 'Primary', { force: true }); break;
+                case 'secondary': m.setRole(t, 'Secondary'); break;
+                case 'outdate': m.outdate(t); break;
+                case 'invalidate': m.invalidate(t, false); break;
+                case 'invalidateRemote': m.invalidate(t, true); break;
+                case 'verify': m.verify(t); break;
+                case 'pause': m.setUserPause(t, true); break;
+                case 'resume': m.setUserPause(t, false); break;
+                case 'flush': m.step({ type: 'flush', req: req++ }, t); break;
+              }
+              break;
+          }
+          const d = m.nextDeadline();
+          if (d !== undefined) expect(Number.isFinite(d)).toBe(true);
+          m.status();
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
 describe('token bucket', () => {
   it('gives out rate bytes per second, bursting at most burst', () => {
     const b = new TokenBucket(1000, 100, 0);
