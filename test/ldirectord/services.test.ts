@@ -3,8 +3,8 @@
  * started by this file on its own 127.0.41.x address with a temporary
  * config and data folder (never a system service): dnsmasq, vsftpd, dovecot
  * (pop3/pop3s/imap/imaps), slapd (ldap/ldaps, db loaded with slapadd),
- * mariadbd (mariadb-install-db in a temp datadir), postgres (initdb,
- * SCRAM-SHA-256) and freeradius (radiusd -X with a minimal config). SIP has
+ * mariadbd (mariadb-install-db in a temp datadir), postgres (initdb;
+ * SCRAM-SHA-256, md5, cleartext and trust users) and freeradius (radiusd -X with a minimal config). SIP has
  * no small Debian server: a protocol-accurate stand-in answers OPTIONS over
  * UDP and TCP. Servers start once, in parallel; each test checks up and down
  * verdicts. A silent server shows that no check hangs past its timeout or an
@@ -228,11 +228,18 @@ async function startPostgres(): Promise<void> {
   writeFileSync(path.join(d, 'pwfile'), 'pw\n');
   chownSync(path.join(d, 'pwfile'), Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim()), 0);
   const log = path.join(work, 'postgres.log');
-  const initdb = spawn('runuser', ['-u', 'postgres', '--', path.join(PG_BIN!, 'initdb'), '-D', `${d}/data`, '-U', 'chk', `--pwfile=${d}/pwfile`, '-A', 'scram-sha-256'], { stdio: 'ignore' });
+  const initdb = spawn('runuser', ['-u', 'postgres', '--', path.join(PG_BIN!, 'initdb'), '-D', `${d}/data`, '-U', 'chk', `--pwfile=${d}/pwfile`,
+    '--auth-local=trust', '--auth-host=scram-sha-256'], { stdio: 'ignore' });
   children.push(initdb);
   await new Promise<void>((resolve, reject) => initdb.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`initdb exit ${code}`)))));
+  // One user per authentication method, ahead of initdb's scram-sha-256 lines.
+  const hba = path.join(d, 'data', 'pg_hba.conf');
+  writeFileSync(hba, `host all md5user 0.0.0.0/0 md5\nhost all clearuser 0.0.0.0/0 password\nhost all trustuser 0.0.0.0/0 trust\n${readFileSync(hba, 'utf8')}`);
   run(path.join(PG_BIN!, 'postgres'), ['-D', `${d}/data`, '-k', d, '-h', ADDR.pgsql, '-p', '15432'], { user: 'postgres', log });
   await waitFor('postgres', log, () => readFileSync(log, 'utf8').includes('ready to accept connections'));
+  const sql = "SET password_encryption = 'md5'; CREATE USER md5user PASSWORD 'pw5'; RESET password_encryption; CREATE USER clearuser PASSWORD 'pwc'; CREATE USER trustuser;";
+  const psql = spawnSync('runuser', ['-u', 'postgres', '--', path.join(PG_BIN!, 'psql'), '-h', d, '-p', '15432', '-U', 'chk', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
+  if (psql.status !== 0) throw new Error(`psql: ${psql.stderr}`);
 }
 
 async function startRadius(): Promise<void> {
@@ -476,6 +483,15 @@ describe('negotiate checks against real servers on loopback', () => {
     ].map(check));
     expect(results.map((r) => r.up)).toEqual([true, false, false, false, false]);
     expect(results[2]!.message).toMatch(/password authentication failed/);
+    // md5, cleartext and trust authentication (pg_hba lines per user).
+    const methods = await Promise.all([
+      ctx('pgsql', ADDR.pgsql, 15432, { login: 'md5user', passwd: 'pw5', database: 'postgres', request: '/SELECT 1' }),
+      ctx('pgsql', ADDR.pgsql, 15432, { login: 'md5user', passwd: 'bad', database: 'postgres', request: '/SELECT 1' }),
+      ctx('pgsql', ADDR.pgsql, 15432, { login: 'clearuser', passwd: 'pwc', database: 'postgres', request: '/SELECT 1' }),
+      ctx('pgsql', ADDR.pgsql, 15432, { login: 'clearuser', passwd: 'bad', database: 'postgres', request: '/SELECT 1' }),
+      ctx('pgsql', ADDR.pgsql, 15432, { login: 'trustuser', database: 'postgres', request: '/SELECT 1' }),
+    ].map(check));
+    expect(methods.map((r) => r.up)).toEqual([true, false, true, false, true]);
   }, 90_000);
 
   itWithTools(['freeradius'], 'radius (freeradius): accept and reject are both up; a wrong secret or no server is down', async () => {
