@@ -7,13 +7,12 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBin } from '../helpers/env.js';
 import { waitFor } from '../shared/wait-for.js';
-import { CMD, CMD_FLAG, OPT, encodeGoData, encodeOption, encodeRequest } from '../../lib/replication/nbd/codec.js';
+import { SyncWriter } from './nbd-client.js';
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -37,76 +36,6 @@ const pidOf = (n: Node) => Number(fs.readFileSync(path.join(dir, `run-${n}`, 'dr
 async function until(n: Node, cmd: string, want: string, ms = 60_000): Promise<void> {
   let last = '';
   await waitFor(() => (last = adm(n, cmd, 'r0').stdout.trim()) === want, ms, `${n} ${cmd} = ${want} (last: ${last})`);
-}
-
-/** A minimal NBD client: GO, then FUA writes one at a time; resolves each write on its reply. */
-class SyncWriter {
-  private sock!: net.Socket;
-  private buf = Buffer.alloc(0);
-  private waiting: ((b: Buffer) => void) | undefined;
-  private need = 0;
-  dead = false;
-
-  async open(socketPath: string): Promise<void> {
-    this.sock = net.connect(socketPath);
-    this.sock.on('data', (d: Buffer) => {
-      this.buf = Buffer.concat([this.buf, d]);
-      this.pump();
-    });
-    this.sock.on('error', () => this.die());
-    this.sock.on('close', () => this.die());
-    await this.read(18);
-    this.sock.write(Buffer.concat([Buffer.from([0, 0, 0, 3]), encodeOption(OPT.GO, encodeGoData(''))]));
-    for (;;) {
-      const h = await this.read(20);
-      const len = h.readUInt32BE(16);
-      if (len > 0) await this.read(len);
-      if (h.readUInt32BE(12) === 1) break; // ACK
-      if (h.readUInt32BE(12) >= 0x80000000) throw new Error('GO refused');
-    }
-  }
-
-  private die(): void {
-    this.dead = true;
-    const w = this.waiting;
-    this.waiting = undefined;
-    w?.(Buffer.alloc(0));
-  }
-
-  private pump(): void {
-    if (this.waiting !== undefined && this.buf.length >= this.need) {
-      const out = this.buf.subarray(0, this.need);
-      this.buf = this.buf.subarray(this.need);
-      const w = this.waiting;
-      this.waiting = undefined;
-      w(out);
-    }
-  }
-
-  private read(n: number): Promise<Buffer> {
-    return new Promise((res, rej) => {
-      if (this.dead) return rej(new Error('connection gone'));
-      this.need = n;
-      this.waiting = (b) => (b.length === n ? res(b) : rej(new Error('connection gone')));
-      this.pump();
-    });
-  }
-
-  /** true when acknowledged with error 0. */
-  async write(offset: number, data: Uint8Array, handle: bigint): Promise<boolean> {
-    if (this.dead) return false;
-    this.sock.write(encodeRequest({ type: CMD.WRITE, flags: CMD_FLAG.FUA, handle, offset: BigInt(offset), length: data.length, data }));
-    try {
-      const r = await this.read(16);
-      return r.readUInt32BE(4) === 0 && r.readBigUInt64BE(8) === handle;
-    } catch {
-      return false;
-    }
-  }
-
-  close(): void {
-    this.sock?.destroy();
-  }
 }
 
 const block = (round: number, k: number): Buffer => {
