@@ -18,6 +18,7 @@ let dir: string;
 let conf: string;
 let env: NodeJS.ProcessEnv;
 const minor = 40 + Math.floor(Math.random() * 50);
+const port = 20000 + Math.floor(Math.random() * 20000);
 let mnt: string;
 
 function adm(...args: string[]) {
@@ -38,8 +39,8 @@ beforeAll(() => {
 resource r0 {
   net { protocol C; }
   disk { al-extents 127; }
-  on h7node { device /dev/drbd${minor} minor ${minor}; disk ${img}; address 127.0.0.1:7790; meta-disk internal; }
-  on h7peer { device /dev/drbd${minor} minor ${minor}; disk ${img}; address 127.0.0.2:7790; meta-disk internal; }
+  on h7node { device /dev/drbd${minor} minor ${minor}; disk ${img}; address 127.0.0.1:${port}; meta-disk internal; }
+  on h7peer { device /dev/drbd${minor} minor ${minor}; disk ${img}; address 127.0.0.2:${port}; meta-disk internal; }
 }
 `,
   );
