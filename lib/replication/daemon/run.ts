@@ -143,6 +143,10 @@ export class Drbdd {
           c.write(JSON.stringify({ ok: false, exit: 20, message: 'malformed control request' }) + '\n');
           continue;
         }
+        if (typeof req !== 'object' || req === null || typeof (req as { op?: unknown }).op !== 'string') {
+          c.write(JSON.stringify({ ok: false, exit: 20, message: 'malformed control request' }) + '\n');
+          continue;
+        }
         const p = this.chain.then(() => this.handle(req));
         this.chain = p.catch(() => {});
         p.then(
@@ -154,7 +158,7 @@ export class Drbdd {
           },
         ).finally(() => {
           this.writeProc();
-          if (this.resources.size === 0 && req.op === 'down') this.o.onIdle?.();
+          if (this.resources.size === 0 && (req as { op?: unknown } | null)?.op === 'down') this.o.onIdle?.();
         });
       }
     });
