@@ -188,6 +188,13 @@ export async function runDaemonCommand(ctx0: CommandContext): Promise<number> {
   }
 
   // Commands that change the running state.
+  if (['up', 'adjust', 'connect'].includes(cmd)) {
+    const bad = specs.find((s) => s.machineError !== undefined);
+    if (bad !== undefined) {
+      ctx.err(bad.machineError! + '\n');
+      return 10;
+    }
+  }
   if (['up', 'adjust', 'connect'].includes(cmd) && !ctx.dryRun) {
     const warnings = addressWarnings({ ...ctx.config, resources: sel }, ctx.me);
     if (warnings.length > 0) {

@@ -228,5 +228,12 @@ describe('drbdadm + drbdd on one node', () => {
     expect(r.stderr).toContain(`${minor}: Failure: (127) Device minor not allocated`);
     expect(adm('status').stdout).toBe('# No currently configured DRBD found.\n');
     expect(adm('role', 'nosuch').status).toBe(1);
+    // An unknown algorithm stops up/connect with FILE:LINE (exit 10); the sh-* helpers still answer.
+    const bad = path.join(dir, 'bad.conf');
+    fs.writeFileSync(bad, fs.readFileSync(conf, 'utf8').replace('net { protocol C; }', 'net {\n  protocol C;\n  cram-hmac-alg foo;\n  shared-secret x;\n}'));
+    const up = runBin('drbdadm', ['-c', bad, 'up', 'r0'], { env });
+    expect(up.status).toBe(10);
+    expect(up.stderr).toBe(`${bad}:5: unknown cram-hmac-alg 'foo' (we have md5, sha1, sha256, sha512)\n`);
+    expect(runBin('drbdadm', ['-c', bad, 'sh-dev', 'r0'], { env }).stdout).toBe(`/dev/drbd${minor}\n`);
   });
 });

@@ -45,6 +45,8 @@ export interface ResourceSpec {
   readonly configFile: string;
   /** The replication engine's settings (protocol/config.ts), when the resource can be replicated. */
   readonly machine?: WireMachineConfig;
+  /** Why the engine settings could not be made (an unknown algorithm), `FILE:LINE: message`. */
+  readonly machineError?: string;
 }
 
 function values(s: OptionSection): Record<string, string | number | boolean> {
@@ -86,13 +88,21 @@ export function resourceSpec(config: DrbdConfig, res: Resource, me: LocalHost): 
   const ep = (name: string, a: { family: string; ip: string; port: number }): Endpoint => ({ host: name, family: a.family, ip: a.ip, port: a.port });
   const protocol = String(net['protocol'] ?? 'C').toUpperCase();
   let machine: WireMachineConfig | undefined;
+  let machineError: string | undefined;
   if (peerHost !== undefined) {
-    // Throws a ReplError for an unknown cram-hmac-alg / data-integrity-alg: drbdadm reports it.
-    const { random: _r, sizeBytes: _s, logPrefix: _l, ...wire } = machineConfigFromDrbd(config, res, { node: me.hostname, minor: volumes[0]?.minor ?? 0, sizeBytes: 0 });
-    machine = wire;
+    try {
+      const { random: _r, sizeBytes: _s, logPrefix: _l, ...wire } = machineConfigFromDrbd(config, res, { node: me.hostname, minor: volumes[0]?.minor ?? 0, sizeBytes: 0 });
+      machine = wire;
+    } catch (e) {
+      // An unknown cram-hmac-alg / data-integrity-alg / verify-alg: reported by the commands that connect.
+      const netS = effectiveSection(config, res, 'net');
+      const opt = ['cram-hmac-alg', 'data-integrity-alg', 'verify-alg'].map((n) => netS.get(n)).find((o) => o !== undefined && (e as Error).message.includes(`'${o.text}'`));
+      machineError = opt !== undefined ? `${opt.pos.file}:${opt.pos.line}: ${(e as Error).message}` : (e as Error).message;
+    }
   }
   return {
     ...(machine !== undefined ? { machine } : {}),
+    ...(machineError !== undefined ? { machineError } : {}),
     name: res.name,
     protocol: protocol === 'A' || protocol === 'B' ? protocol : 'C',
     me: host.address !== undefined ? ep(me.hostname, host.address) : { host: me.hostname },
