@@ -11,6 +11,7 @@ import { tcpConnect } from './connect.js';
 /** A plain TCP connection, or TLS on top of one (no certificate checks, as the original). */
 export async function openStream(host: string, port: number, secure: boolean, signal: AbortSignal): Promise<net.Socket> {
   const raw = await tcpConnect(host, port, signal);
+  raw.on('error', () => {}); // reported through the reader or the TLS socket; never uncaught
   if (!secure) return raw;
   return new Promise((resolve, reject) => {
     const s = tls.connect({ socket: raw, rejectUnauthorized: false, ...(/^[\d.:]+$/.test(host) ? {} : { servername: host }) });
@@ -23,7 +24,7 @@ export async function openStream(host: string, port: number, secure: boolean, si
       signal.removeEventListener('abort', onAbort);
       resolve(s);
     });
-    s.once('error', (e) => {
+    s.on('error', (e) => {
       signal.removeEventListener('abort', onAbort);
       s.destroy();
       raw.destroy();
@@ -51,7 +52,7 @@ export class StreamReader {
     };
     socket.once('end', end);
     socket.once('close', end);
-    socket.once('error', end);
+    socket.on('error', end); // not once: a second error must not become an uncaught exception
   }
 
   private notify(): void {
