@@ -115,6 +115,8 @@ describe('drbdadm + drbdd on one node', () => {
     expect(adm('dstate', 'r0').stdout).toBe('UpToDate/DUnknown\n');
     const loop = fs.readlinkSync(devLink);
     expect(loop).toMatch(/^\/dev\/loop\d+$/);
+    const byRes = path.join(dir, 'dev', 'drbd', 'by-res', 'r0', '0');
+    expect(fs.readlinkSync(byRes)).toBe(loop);
 
     execFileSync('mkfs.ext4', ['-q', '-F', devLink]);
     execFileSync('mount', [devLink, mnt]);
@@ -135,6 +137,7 @@ describe('drbdadm + drbdd on one node', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(fs.existsSync(devLink)).toBe(false);
+    expect(fs.existsSync(byRes)).toBe(false);
     expect(execFileSync('losetup', ['-a'], { encoding: 'utf8' })).not.toContain(path.join(dir, 'run'));
 
     // The NBD socket is still there for the Secondary: read-only.

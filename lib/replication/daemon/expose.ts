@@ -115,6 +115,27 @@ export interface ExposeOptions {
   readonly runDir: string;
   readonly method?: ExposeMethod;
   readonly log?: (msg: string) => void;
+  /** Also link /dev/drbd/by-res/RESOURCE/VOLUME (8.4's udev rule), when given. */
+  readonly byRes?: { readonly resource: string; readonly vnr: number };
+}
+
+function byResPath(o: ExposeOptions): string | undefined {
+  return o.byRes === undefined ? undefined : devicePathFor(`/dev/drbd/by-res/${o.byRes.resource}/${o.byRes.vnr}`);
+}
+
+async function placeLinks(o: ExposeOptions, target: string): Promise<void> {
+  await placeSymlink(o.devicePath, target);
+  const br = byResPath(o);
+  if (br !== undefined) await placeSymlink(br, target).catch((e: Error) => o.log?.(`cannot create ${br}: ${e.message}`));
+}
+
+async function removeLinks(o: ExposeOptions, target: string): Promise<void> {
+  await removeSymlink(o.devicePath, target);
+  const br = byResPath(o);
+  if (br !== undefined) {
+    await removeSymlink(br, target);
+    await fsp.rmdir(path.dirname(br)).catch(() => {});
+  }
 }
 
 /**
@@ -136,7 +157,7 @@ export async function exposeDevice(o0: ExposeOptions): Promise<Exposure> {
   if (method === 'nbd') {
     const dev = `/dev/nbd${o.minor}`;
     await run('nbd-client', ['-unix', o.socketPath, dev, '-b', '4096', '-t', '0']);
-    await placeSymlink(o.devicePath, dev);
+    await placeLinks(o, dev);
     return {
       method,
       blockDevice: dev,
@@ -145,7 +166,7 @@ export async function exposeDevice(o0: ExposeOptions): Promise<Exposure> {
       async remove() {
         if ((await blockDeviceBusy(dev)) !== false) throw new HbError('DEVICE_IN_USE', `${dev} is in use`);
         await run('nbd-client', ['-d', dev]);
-        await removeSymlink(o.devicePath, dev);
+        await removeLinks(o, dev);
       },
     };
   }
@@ -184,7 +205,7 @@ export async function exposeDevice(o0: ExposeOptions): Promise<Exposure> {
     child.kill();
     throw new HbError('EXPOSE_FAILED', `losetup failed: ${(e as Error).message}`);
   }
-  await placeSymlink(o.devicePath, loop);
+  await placeLinks(o, loop);
   o.log?.(`device ${o.devicePath} -> ${loop} (nbdfuse ${file})`);
   return {
     method,
@@ -193,7 +214,7 @@ export async function exposeDevice(o0: ExposeOptions): Promise<Exposure> {
     heldOpen: () => blockDeviceBusy(loop),
     async remove() {
       if ((await blockDeviceBusy(loop)) !== false) throw new HbError('DEVICE_IN_USE', `${loop} is in use`);
-      await removeSymlink(o.devicePath, loop);
+      await removeLinks(o, loop);
       await run('losetup', ['-d', loop]).catch(() => {});
       // The loop device lets go of the file asynchronously; retry the unmount briefly.
       await waitFor(async () => {

@@ -582,6 +582,7 @@ export class Drbdd {
           socketPath: nbdSocket(this.o.runDir, v.spec.minor),
           runDir: this.o.runDir,
           log: (m) => this.volumeLog(v, 'info', m),
+          byRes: { resource: r.spec.name, vnr: v.spec.vnr },
         });
       } catch (e) {
         this.volumeLog(v, 'error', `could not create the block device: ${(e as Error).message}`);
@@ -609,6 +610,7 @@ export class Drbdd {
           socketPath: nbdSocket(this.o.runDir, v.spec.minor),
           runDir: this.o.runDir,
           log: (m) => this.volumeLog(v, 'info', m),
+          byRes: { resource: r.spec.name, vnr: v.spec.vnr },
         });
       } catch (x) {
         this.volumeLog(v, 'error', `could not create the block device: ${(x as Error).message}`);
