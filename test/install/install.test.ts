@@ -47,7 +47,7 @@ afterAll(() => {
       try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ }
     }
   }
-  rmSync(work, { recursive: true, force: true });
+  if (!process.env.HBTS_KEEP_TEST_DIR) rmSync(work, { recursive: true, force: true });
 });
 
 describe('scripts/install.sh', () => {
@@ -263,7 +263,7 @@ step hb-start $D/etc/init.d/heartbeat start
 cat /run/heartbeat.pid >>${pids} 2>/dev/null
 step hb-status $D/etc/init.d/heartbeat status
 step hb-lock ls /run/lock/subsys
-i=0; while [ ! -p /var/lib/heartbeat/fifo ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+i=0; while [ ! -S /run/heartbeat/register ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 step hb-standby $D/etc/init.d/heartbeat standby
 step hb-reload $D/etc/init.d/heartbeat reload
 step hb-bad $D/etc/init.d/heartbeat bogus
