@@ -75,9 +75,11 @@ BINDIR=$PREFIX/bin
 MANDIR=$PREFIX/share/man
 UNITDIR=$PREFIX/lib/systemd/system
 
-# Commands: into sbin (daemons, admin tools) or bin.
-SBIN_CMDS="heartbeat ldirectord drbdadm drbdd stonith meatclient"
-BIN_CMDS="cl_status hb-demo"
+# Commands: daemons and admin tools into sbin; the helpers heartbeat runs
+# (hb_standby, hb_takeover, ipfail) only at their classic paths (step 3);
+# any other command into bin.
+SBIN_CMDS="heartbeat ldirectord drbdadm drbdd drbd-overview stonith meatclient"
+CLASSIC_ONLY="hb_standby hb_takeover ipfail"
 # Marker of files we install (scripts carry it in their header).
 MARK=heartbeat-ts
 
@@ -171,8 +173,14 @@ fi
 say "installed $PKG"
 
 # 2. Commands.
-for c in $SBIN_CMDS; do link "$PKG/bin/$c" "$SBINDIR/$c"; done
-for c in $BIN_CMDS; do link "$PKG/bin/$c" "$BINDIR/$c"; done
+for f in "$SRC"/bin/*; do
+  c=${f##*/}
+  case " $CLASSIC_ONLY " in *" $c "*) continue ;; esac
+  case " $SBIN_CMDS " in
+    *" $c "*) link "$PKG/bin/$c" "$SBINDIR/$c" ;;
+    *) link "$PKG/bin/$c" "$BINDIR/$c" ;;
+  esac
+done
 
 # 3. The classic paths admins' scripts and Debian's units call.
 link "$PKG/bin/hb_standby" /usr/share/heartbeat/hb_standby

@@ -69,6 +69,8 @@ describe('scripts/install.sh', () => {
       'usr/local/sbin/drbdd': 'bin/drbdd',
       'usr/local/sbin/stonith': 'bin/stonith',
       'usr/local/sbin/meatclient': 'bin/meatclient',
+      'usr/local/sbin/drbd-overview': 'bin/drbd-overview',
+      'usr/local/bin/hb-demo': 'bin/hb-demo',
       'usr/local/bin/cl_status': 'bin/cl_status',
       'usr/share/heartbeat/hb_standby': 'bin/hb_standby',
       'usr/share/heartbeat/hb_takeover': 'bin/hb_takeover',
