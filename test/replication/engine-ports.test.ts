@@ -1,11 +1,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttachedDisk, createMd, readAllMeta } from '../../lib/replication/metadata/store.js';
 import { blockStoreOf, dirtyBitmapOf, generationStoreOf } from '../../lib/replication/daemon/engine-ports.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'h7-ports-'));
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'h7-ports-'));
+});
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('engine ports over an attached disk', () => {
