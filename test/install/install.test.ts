@@ -229,10 +229,11 @@ describe('the installed init scripts, for real in a private namespace', () => {
     spawnSync('cp', ['-a', at('etc/default'), etc]);
     writeFileSync(path.join(ha, 'ha.cf'),
       'logfile /var/lib/heartbeat/ha-log\nlogfacility none\nkeepalive 200ms\ndeadtime 2\nwarntime 1\ninitdead 2\n'
-      + 'udpport 694\nucast lo 127.0.0.1\nnode solo\nauto_failback on\ncrm off\n');
+      + 'udpport 694\nucast lo 127.0.0.1\nnode solo\nnode peer\nauto_failback on\ncrm off\n');
     writeFileSync(path.join(ha, 'authkeys'), 'auth 1\n1 sha1 init-script-test\n');
     chmodSync(path.join(ha, 'authkeys'), 0o600);
-    writeFileSync(path.join(ha, 'haresources'), '');
+    // One group, run through the installed /etc/ha.d/resource.d/IPaddr2 (a link into the package).
+    writeFileSync(path.join(ha, 'haresources'), 'solo IPaddr2::10.9.0.50/24/hb0\n');
     writeFileSync(path.join(ha, 'ldirectord.cf'),
       'backend=userspace\ncheckinterval=1\nchecktimeout=1\nquiescent=no\n'
       + 'virtual=127.0.0.1:8080\n\treal=127.0.0.2:8080 masq 1\n\tchecktype=connect\n');
@@ -251,6 +252,7 @@ mount --bind ${def} /etc/default
 mkdir -p /var/lib/heartbeat
 mount --bind ${varlib} /var/lib/heartbeat
 ip link set lo up
+ip link add hb0 type veth peer name hb1 && ip addr add 10.9.0.1/24 dev hb0 && ip link set hb1 up && ip link set hb0 up
 hostname solo
 cleanup() {
   [ -f /run/heartbeat.pid ] && cat /run/heartbeat.pid >>${pids}
@@ -266,11 +268,18 @@ cat /run/heartbeat.pid >>${pids} 2>/dev/null
 step hb-status $D/etc/init.d/heartbeat status
 step hb-lock ls /run/lock/subsys
 i=0; while [ ! -S /run/heartbeat/register ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+i=0; while ! ip -4 addr show hb0 | grep -q 10.9.0.50 && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done
+step hb-group sh -c "ip -4 -o addr show hb0 | grep -o '10.9.0.50/24'"
+step hb-restart env HBTS_RESTART_EXTRA_WAIT=0 $D/etc/init.d/heartbeat restart
+cat /run/heartbeat.pid >>${pids} 2>/dev/null
+step hb-status-restarted $D/etc/init.d/heartbeat status
+i=0; while [ ! -S /run/heartbeat/register ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 step hb-standby $D/etc/init.d/heartbeat standby
 step hb-reload $D/etc/init.d/heartbeat reload
 step hb-bad $D/etc/init.d/heartbeat bogus
 step hb-stop $D/etc/init.d/heartbeat stop
 step hb-status-after $D/etc/init.d/heartbeat status
+step hb-group-after sh -c "ip -4 -o addr show hb0 | grep -c '10.9.0.50/24'"
 step hb-lock-after ls /run/lock/subsys
 step ld-start $D/etc/init.d/ldirectord start
 cat /run/ldirectord.ldirectord.cf.pid >>${pids} 2>/dev/null
@@ -306,6 +315,12 @@ echo "=== end rc=0"
     expect(st.rc).toBe(0);
     expect(st.text).toMatch(/^heartbeat OK \[pid \d+ et al\] is running on solo \[solo\]\.\.\.\n$/);
     expect(get('hb-lock').text).toBe('heartbeat\n');
+    expect(get('hb-group')).toEqual({ rc: 0, text: '10.9.0.50/24\n' });
+    const rs = get('hb-restart');
+    expect(rs.rc).toBe(0);
+    expect(rs.text).toBe('Stopping High-Availability services: Done.\n\nWaiting to allow resource takeover to complete:Done.\n\n'
+      + 'Starting High-Availability services: Done.\n\n');
+    expect(get('hb-status-restarted').rc).toBe(0);
     // hb_standby's own "Going standby [all]." line may land on stderr (our hb_standby does so when it has no log to write to).
     const sb = get('hb-standby');
     expect(sb.rc).toBe(0);
@@ -316,6 +331,9 @@ echo "=== end rc=0"
     expect(get('hb-stop')).toEqual({ rc: 0, text: 'Stopping High-Availability services: Done.\n\n' });
     expect(get('hb-status-after')).toEqual({ rc: 3, text: 'heartbeat is stopped. No process\n' });
     expect(get('hb-lock-after').text).toBe('');
+    // The group was released at stop.
+    expect(get('hb-group-after').text).toBe('0\n');
+    expect(readFileSync(path.join(varlib, 'ha-log'), 'utf8')).toMatch(/Running \/etc\/ha\.d\/resource\.d\/IPaddr2 10\.9\.0\.50\/24\/hb0 start/);
     expect(readFileSync(path.join(varlib, 'ha-log'), 'utf8')).toContain('info: solo Heartbeat shutdown complete.');
 
     const ls = get('ld-start');
