@@ -293,6 +293,23 @@ step ld-bad $D/etc/init.d/ldirectord bogus
 step drbd-status $D/etc/init.d/drbd status
 step drbd-start $D/etc/init.d/drbd start
 step drbd-stop $D/etc/init.d/drbd stop
+# What the systemd units run (ExecStart/ExecReload/ExecStop), through the installed sbin links.
+step unit-ld-start /usr/local/sbin/ldirectord start
+cat /run/ldirectord.ldirectord.pid >>${pids} 2>/dev/null
+step unit-ld-pid sh -c 'p=$(tr -d " \\n" </run/ldirectord.ldirectord.pid) && kill -0 $p && tr "\\0" " " </proc/$p/cmdline | grep -q ldirectord && echo live'
+step unit-ld-reload /usr/local/sbin/ldirectord reload
+step unit-ld-stop /usr/local/sbin/ldirectord stop
+i=0; while [ -f /run/ldirectord.ldirectord.pid ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+step unit-ld-gone sh -c '! test -e /run/ldirectord.ldirectord.pid'
+/usr/local/sbin/heartbeat -f >/run/hbfg.log 2>&1 &
+fg=$!
+echo $fg >>${pids}
+i=0; while ! /usr/local/sbin/heartbeat -s >/dev/null 2>&1 && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+step unit-hb-status sh -c "/usr/local/sbin/heartbeat -s | grep -c 'pid $fg et al'"
+step unit-hb-stop /usr/local/sbin/heartbeat -k
+wait $fg
+echo "=== unit-hb-exit rc=$?"
+step unit-hb-log grep -c 'info: Configuration validated. Starting heartbeat 3.0.6' /run/hbfg.log
 mv /etc/ha.d/ha.cf /etc/ha.d/ha.cf.away
 step hb-unconfigured $D/etc/init.d/heartbeat start
 echo "=== end rc=0"
@@ -359,6 +376,19 @@ echo "=== end rc=0"
     const dst = get('drbd-stop');
     expect(dst.rc).toBe(0);
     expect(dst.text).toContain('drbdd down r0');
+
+    // systemd: ldirectord.service (Type=forking, PIDFile=/run/ldirectord.ldirectord.pid) ...
+    expect(get('unit-ld-start').rc, out).toBe(0);
+    expect(get('unit-ld-pid')).toEqual({ rc: 0, text: 'live\n' });
+    expect(get('unit-ld-reload').rc).toBe(0);
+    expect(get('unit-ld-stop').rc).toBe(0);
+    expect(get('unit-ld-gone').rc).toBe(0);
+    // ... and heartbeat.service (Type=simple, heartbeat -f; ExecStop heartbeat -k): the
+    // foreground process is the daemon, logs on stderr, and exits 0 on -k.
+    expect(get('unit-hb-status')).toEqual({ rc: 0, text: '1\n' });
+    expect(get('unit-hb-stop').rc).toBe(0);
+    expect(get('unit-hb-exit').rc).toBe(0);
+    expect(get('unit-hb-log')).toEqual({ rc: 0, text: '1\n' });
 
     expect(get('hb-unconfigured')).toEqual({ rc: 0, text: 'Heartbeat not configured: /etc/ha.d/ha.cf not found. Heartbeat failure [rc=1]. Failed.\n' });
   }, 150_000);

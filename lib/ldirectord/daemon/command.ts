@@ -48,9 +48,16 @@ function readConfig(file: string): LdirectordConfig {
   return parseLdirectordConfig(nodeConfigFs.readFile(file), { file, resolver: systemResolver(), isDirectory, hostname: hostname() }).config;
 }
 
+/** Passes the config name to the daemon copy (read and removed at its start). */
+const CFGNAME_ENV = 'HBTS_LDIRECTORD_CFGNAME';
+
 export async function daemonCommand(inv: DaemonInvocation): Promise<number> {
   const arg = inv.configArg ?? 'ldirectord.cf';
-  const cfgName = inv.configArg === undefined ? 'ldirectord' : path.basename(inv.configArg);
+  // The daemon copy gets the config's absolute path; its config name (pid file
+  // /var/run/ldirectord.<CFGNAME>.pid) is the one the command line gave.
+  const inherited = process.env[CFGNAME_ENV];
+  delete process.env[CFGNAME_ENV];
+  const cfgName = inherited || (inv.configArg === undefined ? 'ldirectord' : path.basename(inv.configArg));
   const file = findConfigFile(arg, isRegularFile);
   if (file === undefined) {
     err(`Config file ${arg} not found\n`);
@@ -114,7 +121,7 @@ async function start(inv: DaemonInvocation, file: string, cfgName: string, pidFi
   if (!foreground && channel === undefined) {
     // The daemon runs in `/`: it gets the config file's absolute path (same basename, so the same pid file and log name).
     const args = [...process.execArgv, process.argv[1]!, ...(inv.debug ? ['-d'] : []), path.resolve(file), 'start'];
-    const r = await spawnDaemon({ args });
+    const r = await spawnDaemon({ args, env: { ...process.env, [CFGNAME_ENV]: cfgName } });
     if (r.ok) return 0;
     if (r.message) err(`ldirectord: ${r.message}\n`);
     return r.exitCode;
