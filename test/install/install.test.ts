@@ -175,6 +175,15 @@ describe('scripts/install.sh', () => {
     expect(install(['--bogus']).status).toBe(2);
   }, 120_000);
 
+  itWithTools(['shellcheck'], 'the init scripts and install.sh are POSIX sh without shellcheck warnings', () => {
+    const files = ['etc/init.d/heartbeat', 'etc/init.d/ldirectord', 'etc/init.d/drbd', 'scripts/install.sh'].map((f) => path.join(REPO_ROOT, f));
+    // SC1090/SC1091: sourced files (/etc/default/NAME, shellfuncs) are not given to shellcheck.
+    const r = spawnSync('shellcheck', ['-s', 'sh', '-S', 'warning', '-e', 'SC1090,SC1091', ...files], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    for (const f of files) expect(readFileSync(f, 'utf8').startsWith('#!/bin/sh\n'), f).toBe(true);
+  });
+
   itWithTools(['systemd-analyze'], 'the systemd units pass systemd-analyze verify', () => {
     const units = path.join(work, 'units');
     mkdirSync(units);
