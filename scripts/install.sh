@@ -88,7 +88,7 @@ kept=0
 
 # relative TARGET LINKDIR: TARGET as seen from LINKDIR (both target paths).
 relative() {
-  realpath -m --relative-to="$2" "$1"
+  realpath -s -m --relative-to="$2" "$1"
 }
 
 # ours PATH: a file or link we installed (a link into the package, or a file

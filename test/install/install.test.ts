@@ -171,6 +171,18 @@ describe('scripts/install.sh', () => {
     expect(readFileSync(path.join(d2, 'etc/ha.d/resource.d/MyService'), 'utf8')).toContain('an admin script');
     expect(readFileSync(path.join(d2, 'etc/ha.d/ha.cf'), 'utf8')).toBe('node mine\n');
 
+    // --link: the package is this checkout; --prefix and --sysconfdir move everything.
+    const d3 = path.join(work, 'dest3');
+    const linked = install(['--destdir', d3, '--link', '--prefix', '/opt/hbts', '--sysconfdir', '/etc/hbts']);
+    expect(linked.status, linked.stdout + linked.stderr).toBe(0);
+    expect(readlinkSync(path.join(d3, 'opt/hbts/lib/heartbeat-ts'))).toBe(realpathSync(REPO_ROOT));
+    expect(readlinkSync(path.join(d3, 'opt/hbts/sbin/heartbeat'))).toBe('../lib/heartbeat-ts/bin/heartbeat');
+    expect(readlinkSync(path.join(d3, 'usr/share/heartbeat/hb_standby'))).toBe('../../../opt/hbts/lib/heartbeat-ts/bin/hb_standby');
+    expect(readlinkSync(path.join(d3, 'etc/hbts/ha.d/resource.d/IPaddr'))).toBe('../../../../opt/hbts/lib/heartbeat-ts/resource.d/IPaddr');
+    expect(readFileSync(path.join(d3, 'etc/hbts/init.d/heartbeat'), 'utf8')).toContain('HBTS_LIBDIR=/opt/hbts/lib/heartbeat-ts\n');
+    expect(readFileSync(path.join(d3, 'opt/hbts/lib/systemd/system/drbd.service'), 'utf8')).toMatch(/^ExecStart=\/opt\/hbts\/sbin\/drbdadm up all$/m);
+    expect(run(path.join(d3, 'opt/hbts/sbin/drbdadm'), ['-c', path.join(REPO_ROOT, 'etc/drbd.conf'), '--hostname', 'alpha', 'sh-resources']).stdout).toBe('r0\n');
+
     expect(install(['--prefix', 'relative']).status).toBe(2);
     expect(install(['--bogus']).status).toBe(2);
   }, 120_000);
