@@ -85,6 +85,20 @@ export class HbCluster {
     return Object.fromEntries(nodes.map((n, i) => [n, seen[i]!]));
   }
 
+  /**
+   * When hbnet killed a node: its own events.log stamp, written just before
+   * kill(2). Better than a stamp taken before running hbnet, which on a busy
+   * machine can be hundreds of ms before the kill really happens.
+   */
+  killedAt(node: string, sig = 'KILL'): number {
+    const lines = readFileSync(path.join(this.state, 'events.log'), 'utf8').trimEnd().split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const line = lines[i]!;
+      if (line.includes(` kill -${sig} ${node}:`)) return Math.round(parseFloat(line.slice(0, line.indexOf(' '))) * 1000);
+    }
+    throw new Error(`no kill of ${node} in ${this.state}/events.log`);
+  }
+
   /** Waits for a moment of the wall clock (a protocol timer we cannot observe, e.g. the 5 s start-up dead time). */
   async waitUntil(epochMs: number): Promise<void> {
     const left = epochMs - Date.now();

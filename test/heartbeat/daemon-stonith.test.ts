@@ -120,8 +120,8 @@ describe('heartbeat daemon: STONITH with an external plugin', () => {
     expect(stamped(c, 'node2', 'fence.log')).toEqual([]);
     const from = c.log('node2').length;
     c.hbnet(['capture', 'start', 'fence', 'udp port 694']);
-    const killedAt = Date.now();
     c.hbnet(['kill', 'node1']);
+    const killedAt = c.killedAt('node1'); // hbnet's stamp, just before kill(2)
     const start = await waitFor('svc1 start on node2', () => svc1(c, 'node2', 'start'), DEADTIME_MS + 10_000, c);
     // The message goes out just before the group starts: read the capture until it shows up (bounded).
     await waitFor('t=stonith in the capture', () => (stonithMessages(c, 'fence').length > 0 ? true : undefined), 10_000, c);
@@ -173,8 +173,8 @@ describe('heartbeat daemon: STONITH with an external plugin', () => {
     await c.waitForClStatus('node2', ['nodestatus', 'node1'], 'active', STARTUP_MS);
     await c.waitForClStatus('node2', ['rscstatus'], 'local', 15_000);
     await c.waitUntil(node1StartedAt + 5000 + 2 * KEEPALIVE_MS);
-    const killedAt = Date.now();
     c.hbnet(['kill', 'node1']);
+    const killedAt = c.killedAt('node1'); // hbnet's stamp, just before kill(2)
     const start = await waitFor('svc1 start on node2', () => svc1(c, 'node2', 'start'), DEADTIME_MS + 10_000, c);
     const fences = stamped(c, 'node2', 'fence.log');
     expect(fences.map((f) => f.words.join(' '))).toEqual(['reset node1']);
