@@ -156,7 +156,11 @@ else
     [ -e "$SRC/$f" ] && cp -a "$SRC/$f" "$tmp/"
   done
   rm -rf "$tmp/dist/test" "$tmp/dist/bench"
-  # The run-time dependencies (not the dev ones), from package-lock.json.
+  # The run-time dependencies (not the dev ones), from package-lock.json;
+  # without one (an unpacked npm tarball) the whole node_modules.
+  if [ ! -f "$SRC/package-lock.json" ]; then
+    [ -d "$SRC/node_modules" ] && cp -a "$SRC/node_modules" "$tmp/"
+  else
   (cd "$SRC" && node -e '
     const lock = JSON.parse(require("fs").readFileSync("package-lock.json", "utf8"));
     for (const [p, m] of Object.entries(lock.packages || {}))
@@ -167,6 +171,7 @@ else
       cp -a "$SRC/$dep" "$tmp/$(dirname "$dep")/"
     fi
   done
+  fi
   rm -rf "$D$PKG"
   mv "$tmp" "$D$PKG"
 fi
