@@ -9,8 +9,8 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { hostList } from './params.js';
-import { S, type StonithDevice, type StonithEnvironment, type StonithRc } from './types.js';
+import { HostListDevice } from './host-list-device.js';
+import { S, type StonithRc } from './types.js';
 
 export { DEFAULT_MEATWARE_DIR } from './params.js';
 /** meatclient writes a fixed 256-byte record. */
@@ -32,31 +32,10 @@ function mkfifo(file: string): Promise<string | undefined> {
   });
 }
 
-export class MeatwareDevice implements StonithDevice {
+export class MeatwareDevice extends HostListDevice {
   readonly type = 'meatware';
   readonly deviceId = 'Meatware STONITH device';
-  private list: string[] | undefined;
   private readonly waiting = new Set<net.Socket>();
-  constructor(private readonly env: StonithEnvironment) {}
-
-  get configured(): boolean {
-    return this.list !== undefined;
-  }
-  configNames(): Promise<readonly string[]> {
-    return Promise.resolve(['hostlist']);
-  }
-  configure(params: ReadonlyMap<string, string>): Promise<StonithRc> {
-    const hosts = hostList(params.get('hostlist') ?? '');
-    if (hosts.length === 0) return Promise.resolve(S.OOPS);
-    this.list = hosts;
-    return Promise.resolve(S.OK);
-  }
-  hosts(): Promise<readonly string[] | undefined> {
-    return Promise.resolve(this.list);
-  }
-  status(): Promise<StonithRc> {
-    return Promise.resolve(this.configured ? S.OK : S.OOPS);
-  }
 
   async reset(host: string): Promise<StonithRc> {
     const log = this.env.log;

@@ -4,9 +4,10 @@
  * a hung or partitioned host is exactly the one ssh cannot reach, so it does
  * not protect shared data. Parameter: hostlist.
  */
-import { hostList, listsHost } from './params.js';
+import { listsHost } from './params.js';
 import { runProgram } from './run.js';
-import { S, type ResetRequest, type StonithDevice, type StonithEnvironment, type StonithRc } from './types.js';
+import { HostListDevice } from './host-list-device.js';
+import { S, type ResetRequest, type StonithRc } from './types.js';
 
 /** The original's login (`ssh -q -x -n -l root`). */
 export const SSH_COMMAND = ['ssh', '-q', '-x', '-n', '-l', 'root'];
@@ -15,30 +16,9 @@ export const SSH_REBOOT_COMMAND = "setsid sh -c 'sleep 2; reboot -nf' </dev/null
 export const SSH_POWEROFF_COMMAND = "setsid sh -c 'sleep 2; poweroff -nf' </dev/null >/dev/null 2>&1 &";
 const PING_TRIES = 15;
 
-export class SshDevice implements StonithDevice {
+export class SshDevice extends HostListDevice {
   readonly type = 'ssh';
   readonly deviceId = 'SSH STONITH device';
-  private list: string[] | undefined;
-  constructor(private readonly env: StonithEnvironment) {}
-
-  get configured(): boolean {
-    return this.list !== undefined;
-  }
-  configNames(): Promise<readonly string[]> {
-    return Promise.resolve(['hostlist']);
-  }
-  configure(params: ReadonlyMap<string, string>): Promise<StonithRc> {
-    const hosts = hostList(params.get('hostlist') ?? '');
-    if (hosts.length === 0) return Promise.resolve(S.OOPS);
-    this.list = hosts;
-    return Promise.resolve(S.OK);
-  }
-  hosts(): Promise<readonly string[] | undefined> {
-    return Promise.resolve(this.list);
-  }
-  status(): Promise<StonithRc> {
-    return Promise.resolve(this.configured ? S.OK : S.OOPS);
-  }
 
   async reset(host: string, request: ResetRequest = 'reset'): Promise<StonithRc> {
     const log = this.env.log;

@@ -7,11 +7,11 @@
  * `receive`; an empty receive is always down, as in the original.
  */
 import { randomInt } from 'node:crypto';
-import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { receiveMatcher } from './regex.js';
 import { down, up, withTimeout, type CheckContext, type CheckOutcome } from './types.js';
 import { StreamReader, openStream } from './wire.js';
+import { udpExchange } from './udp.js';
 
 const TYPE_A = 1;
 const TYPE_PTR = 12;
@@ -97,33 +97,9 @@ export function decodeResponse(msg: Buffer, id: number): { rcode: number; answer
 }
 
 function udpQuery(host: string, port: number, query: Buffer, signal: AbortSignal): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
-    const id = query.readUInt16BE(0);
-    const finish = (): void => {
-      signal.removeEventListener('abort', onAbort);
-      try {
-        sock.close();
-      } catch {
-        /* closed */
-      }
-    };
-    const onAbort = (): void => {
-      finish();
-      reject(new Error('aborted'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    sock.on('error', (e) => {
-      finish();
-      reject(e);
-    });
-    sock.on('message', (msg) => {
-      if (msg.length < 2 || msg.readUInt16BE(0) !== id) return; // not ours: keep waiting
-      finish();
-      resolve(msg);
-    });
-    sock.connect(port, host, () => sock.send(query));
-  });
+  const id = query.readUInt16BE(0);
+  // Not ours (another id): keep waiting.
+  return udpExchange(host, port, signal, () => query, (msg) => msg.length >= 2 && msg.readUInt16BE(0) === id);
 }
 
 async function tcpQuery(host: string, port: number, query: Buffer, signal: AbortSignal): Promise<Buffer> {

@@ -9,9 +9,9 @@
  * checktimeout and negotiatetimeout, as the original's alarm and client.
  */
 import { createHash, createHmac, randomBytes, randomInt } from 'node:crypto';
-import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { down, up, withTimeout, type CheckContext, type CheckOutcome } from './types.js';
+import { udpExchange } from './udp.js';
 
 const ACCESS_REQUEST = 1;
 const CODES: Record<number, string> = { 2: 'Access-Accept', 3: 'Access-Reject', 11: 'Access-Challenge' };
@@ -64,40 +64,17 @@ export function replyValid(reply: Buffer, id: number, requestAuthenticator: Buff
 export function radiusCheck(c: CheckContext): Promise<CheckOutcome> {
   const v = c.virtual;
   const bounded = { timeoutMs: Math.min(c.timeoutMs, v.checkTimeoutMs), signal: c.signal };
-  return withTimeout(bounded, (signal) => new Promise<CheckOutcome>((resolve, reject) => {
-    const sock = dgram.createSocket(net.isIPv6(c.real.address) ? 'udp6' : 'udp4');
-    const id = randomInt(0, 256);
-    const authenticator = randomBytes(16);
-    const finish = (): void => {
-      signal.removeEventListener('abort', onAbort);
-      try {
-        sock.close();
-      } catch {
-        /* closed */
-      }
-    };
-    const onAbort = (): void => {
-      finish();
-      reject(new Error('aborted'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    sock.on('error', (e) => {
-      finish();
-      reject(e);
-    });
-    sock.on('message', (msg) => {
-      if (msg.length < 20 || msg[1] !== id) return; // a stray datagram: keep waiting
-      finish();
-      if (!replyValid(msg, id, authenticator, v.secret)) resolve(down('reply with a wrong Response Authenticator (secret differs)'));
-      else resolve(up(CODES[msg[0]!] ?? `code ${msg[0]}`));
-    });
-    sock.connect(c.port, c.real.address, () => {
-      try {
-        sock.send(accessRequest(id, authenticator, v.login, v.passwd, v.secret, sock.address().address));
-      } catch (e) {
-        finish();
-        reject(e);
-      }
-    });
-  }), 'no RADIUS reply');
+  const id = randomInt(0, 256);
+  const authenticator = randomBytes(16);
+  return withTimeout(bounded, async (signal) => {
+    const msg = await udpExchange(
+      c.real.address,
+      c.port,
+      signal,
+      (local) => accessRequest(id, authenticator, v.login, v.passwd, v.secret, local.address),
+      (m) => m.length >= 20 && m[1] === id, // a stray datagram: keep waiting
+    );
+    if (!replyValid(msg, id, authenticator, v.secret)) return down('reply with a wrong Response Authenticator (secret differs)');
+    return up(CODES[msg[0]!] ?? `code ${msg[0]}`);
+  });
 }

@@ -5,9 +5,9 @@
  * `SIP/2.0 200 OK`. The verdict is taken on the status line.
  */
 import { randomBytes } from 'node:crypto';
-import * as dgram from 'node:dgram';
 import { down, up, withTimeout, type CheckContext, type CheckOutcome } from './types.js';
 import { StreamReader, openStream, send } from './wire.js';
+import { udpExchange } from './udp.js';
 
 export function sipRequest(login: string, localAddress: string, localPort: number): string {
   const local = localAddress.includes(':') ? `[${localAddress}]` : localAddress;
@@ -28,40 +28,14 @@ export function sipRequest(login: string, localAddress: string, localPort: numbe
 const verdict = (status: string | undefined): CheckOutcome =>
   status === undefined ? down('no reply') : status.startsWith('SIP/2.0 200 OK') ? up(status) : down(status);
 
-function udpExchange(c: CheckContext, signal: AbortSignal): Promise<CheckOutcome> {
-  return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket(c.real.address.includes(':') ? 'udp6' : 'udp4');
-    const finish = (): void => {
-      signal.removeEventListener('abort', onAbort);
-      try {
-        sock.close();
-      } catch {
-        /* already closed */
-      }
-    };
-    const onAbort = (): void => {
-      finish();
-      reject(new Error('aborted'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    sock.on('error', (e) => {
-      finish();
-      reject(e);
-    });
-    sock.on('message', (msg) => {
-      finish();
-      resolve(verdict(msg.toString('latin1').split(/\r?\n/)[0]));
-    });
-    sock.connect(c.port, c.real.address, () => {
-      const a = sock.address();
-      sock.send(sipRequest(c.virtual.login, a.address, a.port));
-    });
-  });
+async function udpOptions(c: CheckContext, signal: AbortSignal): Promise<CheckOutcome> {
+  const msg = await udpExchange(c.real.address, c.port, signal, (local) => sipRequest(c.virtual.login, local.address, local.port));
+  return verdict(msg.toString('latin1').split(/\r?\n/)[0]);
 }
 
 export function sipCheck(c: CheckContext): Promise<CheckOutcome> {
   return withTimeout(c, async (signal) => {
-    if (c.virtual.protocol === 'udp') return udpExchange(c, signal);
+    if (c.virtual.protocol === 'udp') return udpOptions(c, signal);
     const s = await openStream(c.real.address, c.port, false, signal);
     try {
       const r = new StreamReader(s);
