@@ -26,7 +26,7 @@ import { hasTool, itWithTools } from '../helpers/env.js';
 
 const ADDR = {
   dns: '127.0.41.1', ftp: '127.0.41.2', mail: '127.0.41.3', ldap: '127.0.41.4', mysql: '127.0.41.5', pgsql: '127.0.41.6',
-  radius: '127.0.41.7', sip: '127.0.41.8', silent: '127.0.41.9', closed: '127.0.41.10',
+  radius: '127.0.41.7', sip: '127.0.41.8', silent: '127.0.41.9', closed: '127.0.41.10', web: '127.0.41.11', smtp: '127.0.41.12',
 };
 
 const work = mkdtempSync(path.join(tmpdir(), 'ldsvc-'));
@@ -338,7 +338,46 @@ async function startSip(): Promise<void> {
   });
 }
 
+/** nginx: http on 8080 (a second virtual host answers for vhost.test), https on 8443, a redirect. */
+async function startWeb(): Promise<void> {
+  const d = dir('web');
+  const root = dir('web/root');
+  const vroot = dir('web/vhost');
+  writeFileSync(path.join(root, 'good.html'), 'GOOD page\n');
+  writeFileSync(path.join(vroot, 'good.html'), 'VHOST page\n');
+  const key = path.join(d, 'key.pem');
+  const cert = path.join(d, 'cert.pem');
+  spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=ldsvc-web'], { stdio: 'ignore' });
+  const conf = path.join(d, 'nginx.conf');
+  writeFileSync(conf, `daemon off;
+master_process off;
+pid ${d}/nginx.pid;
+error_log ${d}/error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${d}/tmp; proxy_temp_path ${d}/tmp; fastcgi_temp_path ${d}/tmp; uwsgi_temp_path ${d}/tmp; scgi_temp_path ${d}/tmp;
+  server { listen ${ADDR.web}:8080 default_server; root ${root}; location = /old { return 302 /good.html; } }
+  server { listen ${ADDR.web}:8080; server_name vhost.test; root ${vroot}; }
+  server { listen ${ADDR.web}:8443 ssl; ssl_certificate ${cert}; ssl_certificate_key ${key}; root ${root}; }
+}
+`);
+  mkdirSync(path.join(d, 'tmp'), { recursive: true });
+  const log = path.join(d, 'out.log');
+  run('nginx', ['-c', conf, '-p', d], { log });
+  await waitFor('nginx', path.join(d, 'error.log'), async () => (await tcpOpen(ADDR.web, 8080)) && tcpOpen(ADDR.web, 8443));
+}
+
+/** Python's own SMTP server (the smtpd module of Debian's python3): a real ESMTP dialogue. */
+async function startSmtp(): Promise<void> {
+  const log = path.join(dir('smtp'), 'out.log');
+  run('python3', ['-W', 'ignore', '-m', 'smtpd', '-n', '-c', 'DebuggingServer', `${ADDR.smtp}:2525`], { log });
+  await waitFor('smtpd', log, () => tcpOpen(ADDR.smtp, 2525));
+}
+
 const SERVERS: Record<string, { tools: string[]; start: () => Promise<void> }> = {
+  web: { tools: ['nginx', 'openssl'], start: startWeb },
+  smtp: { tools: ['python3'], start: startSmtp },
   dns: { tools: ['dnsmasq'], start: startDns },
   ftp: { tools: ['vsftpd'], start: startFtp },
   mail: { tools: ['dovecot', 'openssl'], start: startDovecot },
@@ -400,6 +439,30 @@ async function verdicts(cs: CheckContext[]): Promise<boolean[]> {
 }
 
 describe('negotiate checks against real servers on loopback', () => {
+  itWithTools(['nginx', 'openssl'], 'http, https (nginx with TLS): status 2xx and receive; 404, a body mismatch and a closed port are down; redirects, virtualhost and HEAD', async () => {
+    await server('web');
+    expect(await verdicts([
+      ctx('http', ADDR.web, 8080, { request: '/good.html', receive: 'GOOD' }),
+      ctx('http', ADDR.web, 8080, { request: '/good.html', receive: 'BAD' }),
+      ctx('http', ADDR.web, 8080, { request: '/missing.html', receive: '' }),
+      ctx('http', ADDR.web, 8080, { request: '/old', receive: 'GOOD' }), // 302 -> /good.html
+      ctx('http', ADDR.web, 8080, { request: '/good.html', receive: 'VHOST', virtualHost: 'vhost.test' }),
+      ctx('http', ADDR.web, 8080, { request: '/good.html', receive: '', httpMethod: 'HEAD' }),
+      ctx('https', ADDR.web, 8443, { request: '/good.html', receive: 'GOOD' }), // self-signed: not verified, as the original
+      ctx('https', ADDR.web, 8443, { request: '/missing.html', receive: '' }),
+      ctx('http', ADDR.closed, 8080, { request: '/good.html', receive: '', timeoutMs: 1000 }),
+    ])).toEqual([true, false, false, true, true, true, true, false, false]);
+  }, 60_000);
+
+  itWithTools(['python3'], 'smtp, submission (python3 smtpd): greeting 220, EHLO, QUIT is up; a closed port is down', async () => {
+    await server('smtp');
+    expect(await verdicts([
+      ctx('smtp', ADDR.smtp, 2525),
+      ctx('submission', ADDR.smtp, 2525),
+      ctx('smtp', ADDR.closed, 2525, { timeoutMs: 1000 }),
+    ])).toEqual([true, true, false]);
+  }, 60_000);
+
   itWithTools(['dnsmasq'], 'dns (dnsmasq): A and PTR answers matched against receive, over UDP and TCP', async () => {
     await server('dns');
     for (const protocol of ['udp', 'tcp'] as const) {
