@@ -5,7 +5,7 @@
  * others come from node:crypto. Pure functions: no I/O.
  */
 import { createHash, createHmac, getHashes } from 'node:crypto';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../../shared/crc32c.js';
 import { ReplError, ReplErrorCode } from './errors.js';
 
 /** The algorithms we accept; the kernel has more, these are the ones DRBD docs and configs use. */

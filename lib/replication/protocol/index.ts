@@ -1,6 +1,6 @@
 /** Our replication protocol: codec, state machine, engine and transports (docs/replication-protocol.md). */
 export * from './errors.js';
-export * from './crc32c.js';
+export * from '../../shared/crc32c.js';
 export * from './digest.js';
 export * from './messages.js';
 export * from './codec.js';

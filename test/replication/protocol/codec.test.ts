@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, encodeFrame, FrameDecoder } from '../../../lib/replication/protocol/codec.js';
-import { crc32c, crc32cBytewise } from '../../../lib/replication/protocol/crc32c.js';
+import { crc32c, crc32cBytewise } from '../../../lib/shared/crc32c.js';
 import { digest, hmac, parseDigestAlg, parseHmacAlg } from '../../../lib/replication/protocol/digest.js';
 import { ReplError } from '../../../lib/replication/protocol/errors.js';
 import { FRAME_MAGIC, HEADER_BYTES, MAX_FRAME_BODY, type Message } from '../../../lib/replication/protocol/messages.js';
