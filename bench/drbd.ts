@@ -1,7 +1,8 @@
 /**
  * drbdd through NBD: sequential 1 MiB writes and 4 KiB queue-depth-1 FUA writes
- * against the Primary's NBD export, protocols A and C, two drbdd on loopback
- * (127.0.0.1 / 127.0.0.2), each as a ratio to nbdkit's file plugin serving a file
+ * against the Primary's NBD export, protocols A and C, two drbdd in two network
+ * namespaces joined by a veth pair (root and `ip` needed; otherwise loopback,
+ * 127.0.0.1 / 127.0.0.2, and the header says so), each as a ratio to nbdkit's file plugin serving a file
  * on the same disk in the same run; the initial sync against a plain copy
  * (dd conv=fsync) of the backing file.
  */
@@ -103,6 +104,7 @@ async function waitUntil(cond: () => boolean, ms: number, what: string): Promise
 
 export interface DrbdBenchResult {
   readonly io: IoFigures[];
+  readonly link?: string;
   readonly syncMiBs?: number;
   readonly copyMiBs?: number;
   readonly skipped?: string;
@@ -115,7 +117,26 @@ export async function benchDrbd(repoRoot: string, sizeMiB: number, seconds: numb
   let syncMiBs: number | undefined;
   let copyMiBs: number | undefined;
   const size = sizeMiB * MiB;
+  const useNs = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v ip'], { stdio: 'ignore' }).status === 0;
+  const tag = process.pid % 9000;
+  const NS = { a: `bdrbd${tag}a`, b: `bdrbd${tag}b` };
+  const IF = { a: `bdv${tag}a`, b: `bdv${tag}b` };
+  const ADDR = useNs ? { a: '10.99.7.1', b: '10.99.7.2' } : { a: '127.0.0.1', b: '127.0.0.2' };
+  const ip = (...a: string[]) => {
+    const r = spawnSync('ip', a, { encoding: 'utf8', timeout: 10_000 });
+    if (r.status !== 0) throw new Error(`ip ${a.join(' ')}: ${r.stderr}`);
+  };
   try {
+    if (useNs) {
+      for (const n of ['a', 'b'] as const) ip('netns', 'add', NS[n]);
+      ip('link', 'add', IF.a, 'type', 'veth', 'peer', 'name', IF.b);
+      for (const n of ['a', 'b'] as const) {
+        ip('link', 'set', IF[n], 'netns', NS[n]);
+        ip('-n', NS[n], 'addr', 'add', `${ADDR[n]}/24`, 'dev', IF[n]);
+        ip('-n', NS[n], 'link', 'set', IF[n], 'up');
+        ip('-n', NS[n], 'link', 'set', 'lo', 'up');
+      }
+    }
     // Reference: nbdkit's file plugin on the same disk.
     const ref = path.join(dir, 'ref.img');
     fs.writeFileSync(ref, '');
@@ -138,21 +159,25 @@ export async function benchDrbd(repoRoot: string, sizeMiB: number, seconds: numb
       fs.writeFileSync(
         conf,
         `resource r0 {\n  net { protocol ${proto}; }\n  disk { resync-rate 4000M; }\n` +
-          `  on bencha { device /dev/drbd250 minor 250; disk ${dir}/a.img; address 127.0.0.1:${port}; meta-disk internal; }\n` +
-          `  on benchb { device /dev/drbd250 minor 250; disk ${dir}/b.img; address 127.0.0.2:${port}; meta-disk internal; }\n}\n`,
+          `  on bencha { device /dev/drbd250 minor 250; disk ${dir}/a.img; address ${ADDR.a}:${port}; meta-disk internal; }\n` +
+          `  on benchb { device /dev/drbd250 minor 250; disk ${dir}/b.img; address ${ADDR.b}:${port}; meta-disk internal; }\n}\n`,
       );
       const env = (n: string): NodeJS.ProcessEnv => ({
         ...process.env,
         DRBD_HOSTNAME: `bench${n}`,
-        DRBD_LOCAL_ADDRESSES: n === 'a' ? '127.0.0.1' : '127.0.0.2',
+        ...(useNs ? {} : { DRBD_LOCAL_ADDRESSES: n === 'a' ? '127.0.0.1' : '127.0.0.2' }),
         DRBD_TS_RUN_DIR: path.join(dir, `run-${n}`),
         DRBD_TS_LOG: path.join(dir, `${n}.log`),
         DRBD_TS_SYSLOG: '0',
         DRBD_TS_EXPOSE: 'none',
       });
-      const adm = (n: string, ...a: string[]) => spawnSync(path.join(repoRoot, 'bin/drbdadm'), ['-c', conf, ...a], { env: env(n), encoding: 'utf8', timeout: 60_000 });
+      const bin = path.join(repoRoot, 'bin/drbdadm');
+      const adm = (n: 'a' | 'b', ...a: string[]) =>
+        useNs
+          ? spawnSync('ip', ['netns', 'exec', NS[n], bin, '-c', conf, ...a], { env: env(n), encoding: 'utf8', timeout: 60_000 })
+          : spawnSync(bin, ['-c', conf, ...a], { env: env(n), encoding: 'utf8', timeout: 60_000 });
       try {
-        for (const n of ['a', 'b']) {
+        for (const n of ['a', 'b'] as const) {
           adm(n, 'create-md', '--force', 'r0');
           const r = adm(n, 'up', 'r0');
           if (r.status !== 0) throw new Error(`up on ${n}: ${r.stderr}`);
@@ -164,17 +189,25 @@ export async function benchDrbd(repoRoot: string, sizeMiB: number, seconds: numb
         if (proto === 'C') syncMiBs = sizeMiB / ((performance.now() - t0) / 1000);
         io.push(await measure(`drbdd protocol ${proto}`, path.join(dir, 'run-a', 'drbd250.nbd'), size - 4 * MiB, seconds));
       } finally {
-        adm('a', 'down', 'r0');
-        adm('b', 'down', 'r0');
+        for (const n of ['a', 'b'] as const) {
+          adm(n, 'down', 'r0');
+          const pf = path.join(dir, `run-${n}`, 'drbdd.pid');
+          try {
+            process.kill(Number(fs.readFileSync(pf, 'utf8').trim()), 'SIGKILL');
+          } catch {
+            /* down already stopped it */
+          }
+        }
       }
     }
     const t0 = performance.now();
     spawnSync('dd', [`if=${path.join(dir, 'a.img')}`, `of=${path.join(dir, 'copy.img')}`, 'bs=1M', 'conv=fsync', 'status=none']);
     copyMiBs = sizeMiB / ((performance.now() - t0) / 1000);
   } finally {
+    if (useNs) for (const n of ['a', 'b'] as const) spawnSync('ip', ['netns', 'del', NS[n]], { stdio: 'ignore' });
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  return { io, ...(syncMiBs !== undefined ? { syncMiBs } : {}), ...(copyMiBs !== undefined ? { copyMiBs } : {}) };
+  return { io, link: useNs ? 'veth between two network namespaces' : 'loopback',  ...(syncMiBs !== undefined ? { syncMiBs } : {}), ...(copyMiBs !== undefined ? { copyMiBs } : {}) };
 }
 
 export function printDrbd(r: DrbdBenchResult, sizeMiB: number): void {
@@ -182,7 +215,7 @@ export function printDrbd(r: DrbdBenchResult, sizeMiB: number): void {
     console.log(`== drbd: skipped, ${r.skipped} ==`);
     return;
   }
-  console.log(`== drbd: writes through NBD (two drbdd on loopback; reference: nbdkit file plugin, same disk, same run) ==`);
+  console.log(`== drbd: writes through NBD (two drbdd, ${r.link ?? 'loopback'}; reference: nbdkit file plugin, same disk, same run) ==`);
   const ref = r.io[0]!;
   console.log(`${'target'.padEnd(22)} ${'seq 1M MiB/s'.padStart(13)} ${'x ref'.padStart(6)} ${'4K QD1 FUA IOPS'.padStart(16)} ${'x ref'.padStart(6)} ${'p50 ms'.padStart(7)}`);
   for (const f of r.io) {
