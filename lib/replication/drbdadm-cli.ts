@@ -17,7 +17,7 @@ const DEFAULT_CONFIGS = ['/etc/drbd-90.conf', '/etc/drbd-84.conf', '/etc/drbd-83
 /** Commands run by drbdadm-commands.ts (kept here so `dump` does not load that module). */
 const DAEMON_COMMANDS = new Set([
   'create-md', 'dump-md', 'up', 'down', 'attach', 'detach', 'connect', 'disconnect', 'primary', 'secondary', 'role', 'state',
-  'cstate', 'dstate', 'status', 'outdate', 'invalidate', 'invalidate-remote', 'adjust', 'wait-connect', 'wait-con-int', 'wait-sync',
+  'cstate', 'dstate', 'status', 'outdate', 'invalidate', 'invalidate-remote', 'verify', 'pause-sync', 'resume-sync', 'adjust', 'wait-connect', 'wait-con-int', 'wait-sync',
   'get-gi', 'show-gi', 'sh-resources', 'sh-resource', 'sh-dev', 'sh-minor', 'sh-ll-dev', 'sh-md-dev', 'sh-md-idx', 'sh-ip', 'sh-lr-of',
   'sh-b-pri', 'sh-mod-parms', 'sh-status', 'sh-udev', 'invalidate_remote', 'wait_connect', 'wait_con_int',
 ]);

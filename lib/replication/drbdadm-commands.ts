@@ -37,7 +37,7 @@ export interface CommandContext {
 /** Commands this module runs (drbdadm-cli.ts keeps the same list). */
 export const DAEMON_COMMANDS = new Set([
   'create-md', 'dump-md', 'up', 'down', 'attach', 'detach', 'connect', 'disconnect', 'primary', 'secondary', 'role', 'state',
-  'cstate', 'dstate', 'status', 'outdate', 'invalidate', 'invalidate-remote', 'adjust', 'wait-connect', 'wait-con-int', 'wait-sync',
+  'cstate', 'dstate', 'status', 'outdate', 'invalidate', 'invalidate-remote', 'verify', 'pause-sync', 'resume-sync', 'adjust', 'wait-connect', 'wait-con-int', 'wait-sync',
   'get-gi', 'show-gi', 'sh-resources', 'sh-resource', 'sh-dev', 'sh-minor', 'sh-ll-dev', 'sh-md-dev', 'sh-md-idx', 'sh-ip', 'sh-lr-of',
   'sh-b-pri', 'sh-mod-parms', 'sh-status', 'sh-udev', 'invalidate_remote', 'wait_connect', 'wait_con_int',
 ]);
@@ -225,6 +225,9 @@ export async function runDaemonCommand(ctx0: CommandContext): Promise<number> {
       case 'outdate':
       case 'invalidate':
       case 'invalidate-remote':
+      case 'verify':
+      case 'pause-sync':
+      case 'resume-sync':
         req = { op: cmd, res: s.name, ...(forceRequested(ctx) ? { force: true } : {}) };
         what = `drbdd ${cmd} ${s.name}`;
         break;

@@ -10,7 +10,7 @@ export type ControlRequest =
   | { readonly op: 'snapshot' }
   | { readonly op: 'proc' }
   | { readonly op: 'attach' | 'connect' | 'up' | 'adjust'; readonly spec: ResourceSpec }
-  | { readonly op: 'detach' | 'disconnect' | 'down' | 'secondary' | 'outdate' | 'invalidate' | 'invalidate-remote'; readonly res: string; readonly force?: boolean }
+  | { readonly op: 'detach' | 'disconnect' | 'down' | 'secondary' | 'outdate' | 'invalidate' | 'invalidate-remote' | 'verify' | 'pause-sync' | 'resume-sync'; readonly res: string; readonly force?: boolean }
   | { readonly op: 'primary'; readonly res: string; readonly force: boolean };
 
 export type ControlResponse =

@@ -212,6 +212,21 @@ export class Drbdd {
         }
         return { ok: true };
       }
+      case 'verify':
+      case 'pause-sync':
+      case 'resume-sync': {
+        const r = this.res(req.res);
+        for (const v of r.volumes.values()) {
+          if (v.engine === undefined) throw new Refused(20, `${v.spec.minor}: Failure: ${req.op} needs the built-in replication engine (a single-volume resource with a peer address)`);
+          if (req.op === 'verify') this.engineChange(v, (e) => e.verify());
+          else {
+            v.engine.pauseSync(req.op === 'pause-sync');
+            v.state = deviceStateOf(v.engine.status(), v.state.susp);
+          }
+        }
+        this.procSoon();
+        return { ok: true };
+      }
       default:
         return { ok: false, exit: 20, message: `unknown request ${(req as { op: string }).op}` };
     }
@@ -762,6 +777,7 @@ export class Drbdd {
           oos: st.outOfSyncBits * 4,
         },
         ...(sync !== undefined ? { sync } : {}),
+        flags: { userIsp: st.userPause, peerIsp: st.peerUserPause },
       };
     }
     const counters: Counters = {
