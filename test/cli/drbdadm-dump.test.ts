@@ -198,9 +198,9 @@ describe('drbdadm dump-xml', () => {
 
 describe('other subcommands', () => {
   it('say they are not implemented yet and exit non-zero', () => {
-    const r = runBin('drbdadm', ['-c', SAMPLE, 'verify', 'r0']);
+    const r = runBin('drbdadm', ['-c', SAMPLE, 'resize', 'r0']);
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain("'verify' is not implemented yet");
+    expect(r.stderr).toContain("'resize' is not implemented yet");
   });
 
   it('refuse unknown commands and options', () => {
