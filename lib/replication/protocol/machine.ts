@@ -1204,7 +1204,8 @@ export class ReplicationMachine {
   private onAppFlush(req: number): void {
     const f: AppFlush = { req, localDone: false, localOk: false, barrier: undefined };
     this.flushes.set(req, f);
-    if (this.replicating() && this.cfg.protocol !== 'A') {
+    // Under every protocol, A included: a flush (and FUA) must reach both disks before it completes.
+    if (this.replicating()) {
       const nr = this.nextBarrier;
       this.nextBarrier = (this.nextBarrier + 1) >>> 0 || 1;
       f.barrier = nr;

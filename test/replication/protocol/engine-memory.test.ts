@@ -172,6 +172,15 @@ describe('replication engine over the in-memory network', () => {
     expect(same(b.store.data.subarray(512, 1536), fill(1024, 4))).toBe(true);
   });
 
+  it('under protocol A too, a flush completes only after the peer flushed the writes before it', async () => {
+    const { a, b } = await synced({ config: { protocol: 'A' } });
+    await a.engine.submitWrite(8192, fill(4096, 9));
+    const before = b.store.flushes;
+    await a.engine.flush();
+    expect(b.store.flushes).toBeGreaterThan(before);
+    expect(same(b.store.data.subarray(8192, 12288), fill(4096, 9))).toBe(true);
+  });
+
   it('online verify finds blocks that differ', async () => {
     const { a, b } = await synced({ config: { verifyAlg: 'sha1' } });
     const flip = (i: number): void => void (b.store.data[i] = (b.store.data[i] ?? 0) ^ 0xff);
