@@ -19,6 +19,7 @@ import { NbdServer, type NbdExport } from '../nbd/server.js';
 import { exposeDevice, type Exposure } from './expose.js';
 import { deviceStateOf, exitForRv, startEngine } from './engine-link.js';
 import type { ReplicationEngine } from '../protocol/engine.js';
+import { TcpTransport } from '../protocol/tcp.js';
 import type { MachineStatus } from '../protocol/machine.js';
 import { peerFactory, standalonePeerFactory, type LocalVolume, type Peer, type PeerHost } from './peer.js';
 import { LineSplitter, type ControlRequest, type ControlResponse } from './protocol.js';
@@ -48,6 +49,12 @@ class Refused extends Error {
   }
 }
 
+/** Addresses, then the machine options: what a running engine was built from. */
+function engineKeyOf(spec: ResourceSpec): string {
+  const me = spec.me as { ip?: string; port?: number };
+  return `${JSON.stringify([me.ip, me.port, spec.peer?.ip, spec.peer?.port])}|${JSON.stringify(spec.machine ?? null)}`;
+}
+
 function refusal(minor: number, r: Refusal): Refused {
   return new Refused(r.exit, `${minor}: State change failed: (${r.rv}) ${r.text}`);
 }
@@ -62,6 +69,8 @@ interface VolumeRt {
   sync?: DeviceSnapshot['sync'];
   /** The replication engine, once connect was asked for (then it owns the states). */
   engine?: ReplicationEngine;
+  /** The options and endpoints the engine runs with (adjust compares them with the file's). */
+  engineKey?: string;
   status?: MachineStatus;
 }
 
@@ -178,8 +187,12 @@ export class Drbdd {
       case 'connect':
         this.connect(req.spec);
         return { ok: true };
-      case 'up':
       case 'adjust':
+        await this.attach(req.spec);
+        await this.adjustEngines(this.res(req.spec.name), req.spec);
+        if (req.spec.peer !== undefined) this.connect(req.spec);
+        return { ok: true };
+      case 'up':
         await this.attach(req.spec);
         if (this.resources.get(req.spec.name)!.peer === undefined && req.spec.peer !== undefined) this.connect(req.spec);
         return { ok: true };
@@ -490,6 +503,7 @@ export class Drbdd {
         },
         onHandler: (name) => this.runHandler(r, v, name),
       });
+      v.engineKey = engineKeyOf(spec);
       v.status = v.engine.status();
     } else if (v.engine.status().conn !== 'StandAlone') return;
     const e = v.engine;
@@ -527,6 +541,34 @@ export class Drbdd {
       const c = code ?? 128 + (sig !== null ? os.constants.signals[sig] : 0);
       this.o.log.info(`${pfx}helper command: /sbin/drbdadm ${name} minor-${v.spec.minor} exit code ${c} (0x${(c << 8).toString(16)})`);
     });
+  }
+
+  /**
+   * `drbdadm adjust` on a running engine: when the file's net/disk options or the
+   * addresses differ from those the engine runs with, disconnect, take the new ones
+   * (a new transport for an address change) and connect again. The role and the
+   * disk state stay; writes made while the link is down go to the bitmap as usual.
+   */
+  private async adjustEngines(r: ResourceRt, spec: ResourceSpec): Promise<void> {
+    for (const v of r.volumes.values()) {
+      const e = v.engine;
+      if (e === undefined || spec.machine === undefined || spec.peer === undefined || !('ip' in spec.me)) continue;
+      const key = engineKeyOf(spec);
+      if (key === v.engineKey) continue;
+      this.volumeLog(v, 'info', 'adjust: net/disk options or addresses changed; reconnecting');
+      e.disconnect();
+      const end = Date.now() + 10_000;
+      while (e.status().conn !== 'StandAlone') {
+        if (Date.now() > end) throw new Refused(10, `${v.spec.minor}: Failure: (10) adjust: the connection did not go StandAlone`);
+        await new Promise((res) => setTimeout(res, 20));
+      }
+      const me = spec.me as { ip: string; port: number };
+      const addrChanged = JSON.stringify([me.ip, me.port, spec.peer.ip, spec.peer.port]) !== v.engineKey?.slice(0, v.engineKey.indexOf('|'));
+      const transport = addrChanged ? new TcpTransport({ local: { host: me.ip, port: me.port }, remote: { host: spec.peer.ip, port: spec.peer.port } }) : undefined;
+      if (!(await e.reconfigure(spec.machine, transport))) throw new Refused(10, `${v.spec.minor}: Failure: (10) adjust: the engine refused the new options`);
+      v.engineKey = key;
+      await e.connect().catch((x: Error) => this.volumeLog(v, 'error', `cannot listen on ${spec.me.host}: ${x.message}`));
+    }
   }
 
   private async stopEngine(v: VolumeRt): Promise<void> {

@@ -52,7 +52,10 @@ export class ReplicationEngine {
   private appWrites: Promise<void>[] | undefined;
   private readonly handlers: ChannelHandlers;
 
+  private transport: Transport;
+
   constructor(private readonly opts: EngineOptions) {
+    this.transport = opts.transport;
     this.timers = opts.timers ?? realTimers;
     this.machine = new ReplicationMachine(opts.config, opts.bitmap, opts.generations.load(), opts.initialDisk);
     this.handlers = {
@@ -76,10 +79,25 @@ export class ReplicationEngine {
   async connect(opts: { discardMyData?: boolean } = {}): Promise<void> {
     if (this.stopped) throw new ReplError(ReplErrorCode.Stopped, 'engine stopped');
     if (!this.listening) {
-      await this.opts.transport.listen((ch) => this.register(ch), this.handlers);
+      await this.transport.listen((ch) => this.register(ch), this.handlers);
       this.listening = true;
     }
     this.run(this.machine.connect(this.timers.now(), opts));
+  }
+
+  /**
+   * `drbdadm adjust`: new options and, when given, a new transport (address change).
+   * Only while StandAlone; returns false otherwise. The old transport is closed.
+   */
+  async reconfigure(config: Parameters<ReplicationMachine['reconfigure']>[0], transport?: Transport): Promise<boolean> {
+    if (!this.machine.reconfigure(config)) return false;
+    if (transport !== undefined) {
+      const old = this.transport;
+      this.transport = transport;
+      this.listening = false;
+      await old.close();
+    }
+    return true;
   }
 
   disconnect(): void {
@@ -167,7 +185,7 @@ export class ReplicationEngine {
     this.stopped = true;
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     this.timer = undefined;
-    await this.opts.transport.close();
+    await this.transport.close();
     for (const [, p] of this.requests) p.reject(new ReplError(ReplErrorCode.Stopped, 'engine stopped'));
     this.requests.clear();
     await this.queue.drain();
@@ -230,7 +248,7 @@ export class ReplicationEngine {
       case 'dial':
         if (this.dialing || this.stopped) return;
         this.dialing = true;
-        this.opts.transport.dial(this.handlers).then(
+        this.transport.dial(this.handlers).then(
           (ch) => {
             this.dialing = false;
             this.register(ch);

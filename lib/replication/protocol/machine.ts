@@ -284,7 +284,7 @@ export class ReplicationMachine {
   readonly counters: Counters = { netSent: 0, netReceived: 0, diskWritten: 0, diskRead: 0, resyncSent: 0, resyncReceived: 0, badFrames: 0 };
 
   constructor(
-    private readonly cfg: MachineConfig,
+    private cfg: MachineConfig,
     private readonly bitmap: DirtyBitmap,
     generation: Generation,
     disk: DiskState,
@@ -419,6 +419,19 @@ export class ReplicationMachine {
       this.startVerify(true, start, stop);
     }
     return { actions: this.flush(), result };
+  }
+
+  /**
+   * `drbdadm adjust`: new net/disk options. Only while StandAlone (the caller
+   * disconnects first, as drbdadm does for options the kernel cannot change live);
+   * the size and node name stay. Returns false (and changes nothing) otherwise.
+   */
+  reconfigure(cfg: Omit<MachineConfig, 'sizeBytes' | 'node' | 'random' | 'logPrefix'>): boolean {
+    if (this.conn !== 'StandAlone') return false;
+    const next: MachineConfig = { ...cfg, sizeBytes: this.cfg.sizeBytes, node: this.cfg.node, random: this.cfg.random, logPrefix: this.cfg.logPrefix } as MachineConfig;
+    checkMachineConfig(next);
+    this.cfg = next;
+    return true;
   }
 
   /** pause-sync / resume-sync (the user flag). */
