@@ -126,6 +126,7 @@ describe('pause-sync, resume-sync, verify', () => {
     await waitFor(() => /Online verify done/.test(log('a').slice(before)), 60_000, 'second verify done');
     expect(log('a').slice(before)).toContain('Online verify found 1 4k block out of sync!');
     expect(log('a').slice(before)).toContain(`Out of sync: start=${300 * 8}, size=8 (sectors)`);
+    await waitFor(() => oos() === 4, 5_000, 'the found block counted out of sync (oos:4)');
 
     // Refused without a connection.
     expect(adm('b', 'disconnect', 'r0').status).toBe(0);
