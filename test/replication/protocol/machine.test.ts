@@ -292,3 +292,21 @@ describe('token bucket', () => {
     );
   });
 });
+
+describe('reconfigure (drbdadm adjust)', () => {
+  it('takes new options only while StandAlone and keeps size and node name', () => {
+    const cfg = testConfig('alpha', {});
+    const m = new ReplicationMachine(cfg, MemoryBitmap.forSize(cfg.sizeBytes), freshGeneration(), 'UpToDate');
+    expect(m.reconfigure({ ...cfg, protocol: 'A', node: 'other', sizeBytes: 512 })).toBe(true);
+    expect(m.status().protocol).toBe('A');
+    expect(m.status().agreedSizeBytes).toBe(cfg.sizeBytes);
+    m.connect(0);
+    expect(m.reconfigure({ ...cfg, protocol: 'B' })).toBe(false);
+    expect(m.status().protocol).toBe('A');
+    expect(() => m.disconnect(1)).not.toThrow();
+    expect(m.status().conn).toBe('StandAlone');
+    expect(() => m.reconfigure({ ...cfg, pingIntMs: 0 })).toThrow();
+    expect(m.reconfigure({ ...cfg, protocol: 'B' })).toBe(true);
+    expect(m.status().protocol).toBe('B');
+  });
+});
