@@ -426,7 +426,7 @@ export class ReplicationMachine {
    * disconnects first, as drbdadm does for options the kernel cannot change live);
    * the size and node name stay. Returns false (and changes nothing) otherwise.
    */
-  reconfigure(cfg: Omit<MachineConfig, 'sizeBytes' | 'node' | 'random' | 'logPrefix'>): boolean {
+  reconfigure(cfg: Omit<MachineConfig, 'sizeBytes' | 'node' | 'random' | 'logPrefix'> & Partial<MachineConfig>): boolean {
     if (this.conn !== 'StandAlone') return false;
     const next: MachineConfig = { ...cfg, sizeBytes: this.cfg.sizeBytes, node: this.cfg.node, random: this.cfg.random, logPrefix: this.cfg.logPrefix } as MachineConfig;
     checkMachineConfig(next);
