@@ -633,14 +633,7 @@ export class Drbdd {
       this.setState(r, v, { role: 'Primary', disk: verdict.disk });
       r.peer?.roleChanged?.('Primary');
       try {
-        v.exposure = await exposeDevice({
-          minor: v.spec.minor,
-          devicePath: v.spec.device,
-          socketPath: nbdSocket(this.o.runDir, v.spec.minor),
-          runDir: this.o.runDir,
-          log: (m) => this.volumeLog(v, 'info', m),
-          byRes: { resource: r.spec.name, vnr: v.spec.vnr },
-        });
+        v.exposure = await this.exposeVolume(r, v);
       } catch (e) {
         this.volumeLog(v, 'error', `could not create the block device: ${(e as Error).message}`);
         msgs.push(`${v.spec.minor}: could not create ${v.spec.device}: ${(e as Error).message}`);
@@ -652,6 +645,18 @@ export class Drbdd {
     return msgs;
   }
 
+  /** The configured device path becomes a block device over this volume's NBD export. */
+  private exposeVolume(r: ResourceRt, v: VolumeRt): ReturnType<typeof exposeDevice> {
+    return exposeDevice({
+      minor: v.spec.minor,
+      devicePath: v.spec.device,
+      socketPath: nbdSocket(this.o.runDir, v.spec.minor),
+      runDir: this.o.runDir,
+      log: (m) => this.volumeLog(v, 'info', m),
+      byRes: { resource: r.spec.name, vnr: v.spec.vnr },
+    });
+  }
+
   private async primaryEngine(r: ResourceRt, v: VolumeRt, e: ReplicationEngine, force: boolean): Promise<string[]> {
     if (v.state.role !== 'Primary') {
       e.deviceInUse = false;
@@ -661,14 +666,7 @@ export class Drbdd {
     }
     if (v.exposure === undefined) {
       try {
-        v.exposure = await exposeDevice({
-          minor: v.spec.minor,
-          devicePath: v.spec.device,
-          socketPath: nbdSocket(this.o.runDir, v.spec.minor),
-          runDir: this.o.runDir,
-          log: (m) => this.volumeLog(v, 'info', m),
-          byRes: { resource: r.spec.name, vnr: v.spec.vnr },
-        });
+        v.exposure = await this.exposeVolume(r, v);
       } catch (x) {
         this.volumeLog(v, 'error', `could not create the block device: ${(x as Error).message}`);
         e.setRole('Secondary');
@@ -676,7 +674,6 @@ export class Drbdd {
         throw new Refused(20, `${v.spec.minor}: could not create ${v.spec.device}: ${(x as Error).message}`);
       }
     }
-    void r;
     return [];
   }
 
