@@ -23,6 +23,15 @@ export const TIMINGS = { HBNET_KEEPALIVE: '200ms', HBNET_WARNTIME: '1', HBNET_DE
 
 let counter = 0;
 
+/** One call of hbnet's hbdummy resource script, from a node's log/hbdummy.log. */
+export interface HbdummyCall {
+  readonly at: number;
+  readonly node: string;
+  readonly name: string;
+  readonly op: string;
+  readonly rc: string;
+}
+
 export class HbCluster {
   readonly state: string;
   readonly env: NodeJS.ProcessEnv;
@@ -97,6 +106,32 @@ export class HbCluster {
       if (line.includes(` kill -${sig} ${node}:`)) return Math.round(parseFloat(line.slice(0, line.indexOf(' '))) * 1000);
     }
     throw new Error(`no kill of ${node} in ${this.state}/events.log`);
+  }
+
+  /** The node's hbdummy.log: `<epoch.ms> <node> <name> <op> rc=<rc> state=<before>`. */
+  hbdummyCalls(node: string): HbdummyCall[] {
+    const f = path.join(this.state, 'nodes', node, 'log/hbdummy.log');
+    if (!existsSync(f)) return [];
+    return readFileSync(f, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => {
+        const [at, n, name, op, rc] = l.split(' ');
+        return { at: Math.round(Number(at) * 1000), node: n!, name: name!, op: op!, rc: (rc ?? '').replace(/^rc=/, '') };
+      });
+  }
+
+  /** Bounded wait for an hbdummy `op` of resource `name` on `node` (after its first `from` calls); returns it. */
+  async waitForHbdummyCall(node: string, op: string, timeoutMs: number, from = 0, name = 'svc1'): Promise<HbdummyCall> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.hbdummyCalls(node).slice(from).find((x) => x.op === op && x.name === name);
+      if (hit !== undefined) return hit;
+      if (Date.now() > deadline) {
+        throw new Error(`${node}: no hbdummy ${name} ${op} after ${timeoutMs} ms\ncalls: ${JSON.stringify(this.hbdummyCalls(node))}\n${this.log(node)}\n--- daemon.out:\n${this.daemonOut(node)}`);
+      }
+      await new Promise((r) => setTimeout(r, 10)); // poll interval of a bounded condition wait
+    }
   }
 
   /** Waits for a moment of the wall clock (a protocol timer we cannot observe, e.g. the 5 s start-up dead time). */

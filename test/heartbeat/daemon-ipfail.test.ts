@@ -5,7 +5,7 @@
  * namespace, so node2 still sees it. ipfail runs as the original config runs
  * it: `respawn hacluster /usr/lib/heartbeat/ipfail` (our bin/ipfail stands in).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect } from 'vitest';
 import { execFileSync, itWithTools } from '../helpers/env.js';
@@ -17,36 +17,6 @@ const clusters: HbCluster[] = [];
 const downAll = (): void => {
   for (const c of clusters.splice(0)) c.down();
 };
-
-interface DummyCall {
-  readonly at: number;
-  readonly op: string;
-}
-
-/** hbnet's hbdummy log of a node: `<epoch.ms> <node> <name> <op> rc=<rc> state=<before>`. */
-function dummyCalls(c: HbCluster, node: string): DummyCall[] {
-  const f = path.join(c.state, 'nodes', node, 'log/hbdummy.log');
-  if (!existsSync(f)) return [];
-  return readFileSync(f, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => {
-      const [at, , , op] = l.split(' ');
-      return { at: Math.round(Number(at) * 1000), op: op! };
-    });
-}
-
-async function waitForCall(c: HbCluster, node: string, op: string, timeoutMs: number, from = 0): Promise<DummyCall> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const hit = dummyCalls(c, node)
-      .slice(from)
-      .find((x) => x.op === op);
-    if (hit !== undefined) return hit;
-    if (Date.now() > deadline) throw new Error(`${node}: no hbdummy ${op} after ${timeoutMs} ms\n${c.log(node)}\n--- daemon.out:\n${c.daemonOut(node)}`);
-    await new Promise((r) => setTimeout(r, 20)); // poll interval of a bounded condition wait
-  }
-}
 
 /** Bounded wait until `cl_status rscstatus` on `node` is one of `values`. */
 async function waitForRsc(c: HbCluster, node: string, values: readonly string[], timeoutMs: number): Promise<void> {
@@ -93,7 +63,7 @@ describe('heartbeat daemon: ping nodes and ipfail', () => {
   itWithTools([...HBNET_TOOLS, 'ping'], 'node1 loses the ping node, node2 still sees it: svc1 moves to node2; the ping node back: it returns (auto_failback on)', async () => {
     const c = ipfailCluster('on');
     await c.startOurs(['node1', 'node2']);
-    await waitForCall(c, 'node1', 'start', STARTUP_MS);
+    await c.waitForHbdummyCall('node1', 'start', STARTUP_MS);
     for (const n of ['node1', 'node2']) {
       await c.waitForClStatus(n, ['nodestatus', PING_NODE], 'ping', STARTUP_MS);
       await c.waitForClStatus(n, ['nodetype', PING_NODE], 'ping', 5000);
@@ -123,15 +93,15 @@ describe('heartbeat daemon: ping nodes and ipfail', () => {
     await c.waitForLog('node2', /ipfail: \[\d+\]: info: Ping node count is balanced\./, 10_000, log2);
 
     // node1 can no longer reach the ping node; node2 can.
-    const n1 = dummyCalls(c, 'node1').length;
-    const n2 = dummyCalls(c, 'node2').length;
+    const n1 = c.hbdummyCalls('node1').length;
+    const n2 = c.hbdummyCalls('node2').length;
     const log1 = c.log('node1').length;
     const cutAt = Date.now();
     expect(c.exec('node1', ['ip', 'route', 'add', 'blackhole', `${PING_NODE}/32`]).status).toBe(0);
     await c.waitForLog('node1', `WARN: node ${PING_NODE}: is dead`, DEADTIME_MS + 5000, log1);
     await c.waitForLog('node1', 'info: Giving up because we were told that we have less ping nodes.', 10_000, log1);
-    const released = await waitForCall(c, 'node1', 'stop', 10_000, n1);
-    const taken = await waitForCall(c, 'node2', 'start', 10_000, n2);
+    const released = await c.waitForHbdummyCall('node1', 'stop', 10_000, n1);
+    const taken = await c.waitForHbdummyCall('node2', 'start', 10_000, n2);
     expect(taken.at).toBeGreaterThanOrEqual(released.at);
     // deadping (= deadtime) + 2 x keepalive + the standby hand-over.
     expect(taken.at - cutAt).toBeLessThan(DEADTIME_MS + 5000);
@@ -145,12 +115,12 @@ describe('heartbeat daemon: ping nodes and ipfail', () => {
     expect(c.log('node2')).not.toContain(`Resources being acquired from ${PING_NODE}`);
 
     // The ping node answers node1 again: counts are balanced, node2 gives node1's group back (auto_failback on).
-    const back1 = dummyCalls(c, 'node1').length;
-    const back2 = dummyCalls(c, 'node2').length;
+    const back1 = c.hbdummyCalls('node1').length;
+    const back2 = c.hbdummyCalls('node2').length;
     expect(c.exec('node1', ['ip', 'route', 'del', 'blackhole', `${PING_NODE}/32`]).status).toBe(0);
     await c.waitForClStatus('node1', ['nodestatus', PING_NODE], 'ping', 10_000);
-    const given = await waitForCall(c, 'node2', 'stop', 20_000, back2);
-    const returned = await waitForCall(c, 'node1', 'start', 20_000, back1);
+    const given = await c.waitForHbdummyCall('node2', 'stop', 20_000, back2);
+    const returned = await c.waitForHbdummyCall('node1', 'start', 20_000, back1);
     expect(returned.at).toBeGreaterThanOrEqual(given.at);
     await c.waitForClStatus('node1', ['rscstatus'], 'local', 10_000);
     expect(c.log('node2')).toContain('info: Giving up foreign resources (auto_failback).');
@@ -179,14 +149,14 @@ describe('heartbeat daemon: ping nodes and ipfail', () => {
     const c = ipfailCluster('off', '/usr/libexec/heartbeat/ipfail');
     c.start('node1', ORIGINAL);
     await c.startOurs(['node2']);
-    await waitForCall(c, 'node1', 'start', 40_000);
+    await c.waitForHbdummyCall('node1', 'start', 40_000);
     await c.waitForClStatus('node2', ['nodestatus', PING_NODE], 'ping', STARTUP_MS);
     // Both ipfails are up and have compared counts.
     await Promise.any(['node1', 'node2'].map((n) => c.waitForLog(n, /ipfail: \[\d+\]: info: Ping node count is balanced\./, 40_000)));
-    const n2 = dummyCalls(c, 'node2').length;
+    const n2 = c.hbdummyCalls('node2').length;
     const log1 = c.log('node1').length;
     expect(c.exec('node1', ['ip', 'route', 'add', 'blackhole', `${PING_NODE}/32`]).status).toBe(0);
-    await waitForCall(c, 'node2', 'start', 30_000, n2);
+    await c.waitForHbdummyCall('node2', 'start', 30_000, n2);
     // The original ipfail on node1 was told so by ours on node2 (you_are_dead).
     expect(c.log('node1').slice(log1)).toMatch(/Giving up because we were told that we have less ping nodes\./);
     expect(running(c, 'node2')).toBe(true);

@@ -6,7 +6,7 @@
  * a graceful stop hands it over. The group is hbnet's `hbdummy` script, which
  * logs every call to the node's /var/log/hbdummy.log.
  */
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, describe, expect } from 'vitest';
 import { REPO_ROOT, itWithTools } from '../helpers/env.js';
@@ -18,47 +18,11 @@ const downAll = (): void => {
   for (const c of clusters.splice(0)) c.down();
 };
 
-interface DummyCall {
-  readonly at: number;
-  readonly node: string;
-  readonly name: string;
-  readonly op: string;
-  readonly rc: string;
-}
-
-/** The node's hbdummy.log: `<epoch.ms> <node> <name> <op> rc=<rc> state=<before>`. */
-function dummyCalls(c: HbCluster, node: string): DummyCall[] {
-  const f = path.join(c.state, 'nodes', node, 'log/hbdummy.log');
-  if (!existsSync(f)) return [];
-  return readFileSync(f, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => {
-      const [at, n, name, op, rc] = l.split(' ');
-      return { at: Math.round(Number(at) * 1000), node: n!, name: name!, op: op!, rc: (rc ?? '').replace(/^rc=/, '') };
-    });
-}
-
-/** Bounded wait for an hbdummy call on `node` (after the first `from` calls); returns it. */
-async function waitForCall(c: HbCluster, node: string, op: string, timeoutMs: number, from = 0): Promise<DummyCall> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const hit = dummyCalls(c, node)
-      .slice(from)
-      .find((x) => x.op === op && x.name === 'svc1');
-    if (hit !== undefined) return hit;
-    if (Date.now() > deadline) {
-      throw new Error(`${node}: no hbdummy svc1 ${op} after ${timeoutMs} ms\ncalls: ${JSON.stringify(dummyCalls(c, node))}\n${c.log(node)}\n--- daemon.out:\n${c.daemonOut(node)}`);
-    }
-    await new Promise((r) => setTimeout(r, 10)); // poll interval of a bounded condition wait
-  }
-}
-
 /** SIGKILL every process of node1; node2 must start svc1 within deadtime + 1 s of the kill. */
 async function killNode1AndExpectTakeover(c: HbCluster): Promise<void> {
-  const n2calls = dummyCalls(c, 'node2').length;
+  const n2calls = c.hbdummyCalls('node2').length;
   c.hbnet(['kill', 'node1']);
-  const takeover = await waitForCall(c, 'node2', 'start', DEADTIME_MS + 5000, n2calls);
+  const takeover = await c.waitForHbdummyCall('node2', 'start', DEADTIME_MS + 5000, n2calls);
   // From hbnet's own stamp of the kill (a stamp taken before running hbnet can be far too early under load).
   expect(takeover.at - c.killedAt('node1')).toBeLessThanOrEqual(DEADTIME_MS + 1000);
 }
@@ -81,11 +45,11 @@ describe('heartbeat daemon: haresources groups on two of our nodes', () => {
     const c = cluster('on');
     const started = await c.startOurs(['node1', 'node2']);
     await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', STARTUP_MS);
-    await waitForCall(c, 'node1', 'start', STARTUP_MS);
+    await c.waitForHbdummyCall('node1', 'start', STARTUP_MS);
     await c.waitForClStatus('node1', ['rscstatus'], 'local', 10_000);
     await c.waitForClStatus('node2', ['rscstatus'], 'local', 10_000);
     expect(running(c, 'node1')).toBe(true);
-    expect(dummyCalls(c, 'node2').filter((x) => x.op === 'start')).toEqual([]);
+    expect(c.hbdummyCalls('node2').filter((x) => x.op === 'start')).toEqual([]);
     expect(c.log('node1')).toContain('info: Acquiring resource group: node1 hbdummy::svc1');
 
     // Crash of the holder: past its start-up dead time (deadtime + 2 s for 5 s), kill every process of node1.
@@ -97,11 +61,11 @@ describe('heartbeat daemon: haresources groups on two of our nodes', () => {
 
     // node1 "reboots" (hbnet reset wipes /run, so its service is gone) and comes back: auto_failback on.
     c.hbnet(['reset', 'node1']);
-    const n1calls = dummyCalls(c, 'node1').length;
-    const n2before = dummyCalls(c, 'node2').length;
+    const n1calls = c.hbdummyCalls('node1').length;
+    const n2before = c.hbdummyCalls('node2').length;
     const restarted = await c.startOurs(['node1']);
-    const given = await waitForCall(c, 'node2', 'stop', STARTUP_MS, n2before);
-    const back = await waitForCall(c, 'node1', 'start', STARTUP_MS, n1calls);
+    const given = await c.waitForHbdummyCall('node2', 'stop', STARTUP_MS, n2before);
+    const back = await c.waitForHbdummyCall('node1', 'start', STARTUP_MS, n1calls);
     expect(back.at).toBeGreaterThanOrEqual(given.at);
     await c.waitForClStatus('node1', ['rscstatus'], 'local', 10_000);
     await c.waitForClStatus('node2', ['rscstatus'], 'local', 10_000);
@@ -110,12 +74,12 @@ describe('heartbeat daemon: haresources groups on two of our nodes', () => {
 
     // Graceful stop of the holder: it stops the group, then node2 runs it (no STONITH wait, no deadtime).
     await c.waitUntil(restarted['node1']! + 5000 + 2 * KEEPALIVE_MS);
-    const n1stop = dummyCalls(c, 'node1').length;
-    const n2start = dummyCalls(c, 'node2').length;
+    const n1stop = c.hbdummyCalls('node1').length;
+    const n2start = c.hbdummyCalls('node2').length;
     const stopAt = Date.now();
     c.hbnet(['stop', 'node1']);
-    const released = await waitForCall(c, 'node1', 'stop', 10_000, n1stop);
-    const taken = await waitForCall(c, 'node2', 'start', 10_000, n2start);
+    const released = await c.waitForHbdummyCall('node1', 'stop', 10_000, n1stop);
+    const taken = await c.waitForHbdummyCall('node2', 'start', 10_000, n2start);
     expect(taken.at).toBeGreaterThanOrEqual(released.at);
     expect(taken.at - stopAt).toBeLessThan(DEADTIME_MS);
     await c.waitForLog('node1', 'info: node1 Heartbeat shutdown complete.', 10_000);
@@ -171,7 +135,7 @@ describe('heartbeat daemon: haresources groups on two of our nodes', () => {
     }
     const hasVip = (n: string): boolean => / 10\.77\.0\.100\/24 /.test(c.exec(n, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']).stdout);
     const started = await c.startOurs(['node1', 'node2']);
-    await waitForCall(c, 'node1', 'start', STARTUP_MS);
+    await c.waitForHbdummyCall('node1', 'start', STARTUP_MS);
     expect(hasVip('node1')).toBe(true);
     expect(hasVip('node2')).toBe(false);
     expect(c.log('node1')).toContain('info: Running /etc/ha.d/resource.d/IPaddr2 10.77.0.100/24/eth0 start');
@@ -186,15 +150,15 @@ describe('heartbeat daemon: haresources groups on two of our nodes', () => {
     const c = cluster('off');
     // node2 alone: after initdead it takes node1's group.
     c.start('node2');
-    await waitForCall(c, 'node2', 'start', STARTUP_MS);
+    await c.waitForHbdummyCall('node2', 'start', STARTUP_MS);
     await c.waitForClStatus('node2', ['rscstatus'], 'all', 10_000);
-    const n2calls = dummyCalls(c, 'node2').length;
+    const n2calls = c.hbdummyCalls('node2').length;
     await c.startOurs(['node1']);
     await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', STARTUP_MS);
     await c.waitForClStatus('node1', ['rscstatus'], 'none', 10_000);
     await c.waitForClStatus('node2', ['rscstatus'], 'all', 10_000);
-    expect(dummyCalls(c, 'node2').slice(n2calls).filter((x) => x.op === 'stop')).toEqual([]);
-    expect(dummyCalls(c, 'node1').filter((x) => x.op === 'start')).toEqual([]);
+    expect(c.hbdummyCalls('node2').slice(n2calls).filter((x) => x.op === 'stop')).toEqual([]);
+    expect(c.hbdummyCalls('node1').filter((x) => x.op === 'start')).toEqual([]);
     expect(running(c, 'node2')).toBe(true);
   }, 90_000);
 });
@@ -215,14 +179,14 @@ describe('heartbeat daemon: -R -C, -M and HA_RSCTMP', () => {
     await c.waitForClStatus('node1', ['rscstatus'], 'local', 10_000);
     await c.waitForClStatus('node2', ['rscstatus'], 'local', 10_000);
     // Adopted, not acquired: not even a status call.
-    expect(dummyCalls(c, 'node1')).toEqual([]);
-    expect(dummyCalls(c, 'node2')).toEqual([]);
+    expect(c.hbdummyCalls('node1')).toEqual([]);
+    expect(c.hbdummyCalls('node2')).toEqual([]);
     expect(c.log('node1')).not.toContain('Acquiring resource group');
     expect(sh('node1', 'ls -A /var/run/heartbeat/rsctmp; stat -c %a /var/run/heartbeat/rsctmp')).toEqual({ status: 0, stdout: '1777\n' });
     // node1 holds svc1 for real: a standby stops it there and node2 starts it.
     expect(c.exec('node1', [path.join(REPO_ROOT, 'bin/hb_standby')]).status).toBe(0);
-    await waitForCall(c, 'node1', 'stop', 10_000);
-    await waitForCall(c, 'node2', 'start', 10_000);
+    await c.waitForHbdummyCall('node1', 'stop', 10_000);
+    await c.waitForHbdummyCall('node2', 'start', 10_000);
     await c.waitForClStatus('node2', ['rscstatus'], 'all', 10_000);
     // The original's -R is its own re-exec; beside a running daemon it refuses.
     expect(sh('node1', `${heartbeat} -R 2>&1`).status).toBe(1);
@@ -231,7 +195,7 @@ describe('heartbeat daemon: -R -C, -M and HA_RSCTMP', () => {
     // -M: node1 owns svc1 but manages nothing; node2 keeps it (auto_failback on would otherwise hand it back).
     c.hbnet(['stop', 'node1']);
     await c.waitForLog('node1', 'info: node1 Heartbeat shutdown complete.', 10_000);
-    const n1calls = dummyCalls(c, 'node1').length;
+    const n1calls = c.hbdummyCalls('node1').length;
     const logFrom = c.log('node1').length;
     expect(sh('node1', 'touch /var/run/heartbeat/rsctmp/Delay_stale').status).toBe(0);
     c.start('node1', `${OURS} -M`);
@@ -239,7 +203,7 @@ describe('heartbeat daemon: -R -C, -M and HA_RSCTMP', () => {
     await c.waitForClStatus('node1', ['rscstatus'], 'none', 10_000);
     // Observation window for the negative: a managing node1 hands svc1 back within about a second of seeing node2.
     await c.waitUntil(Date.now() + 3000);
-    expect(dummyCalls(c, 'node1').slice(n1calls)).toEqual([]);
+    expect(c.hbdummyCalls('node1').slice(n1calls)).toEqual([]);
     expect(c.log('node1').slice(logFrom)).not.toMatch(/Acquiring resource group|Local Resource acquisition/);
     expect(running(c, 'node2')).toBe(true);
     await c.waitForClStatus('node2', ['rscstatus'], 'all', 5000);
@@ -259,10 +223,10 @@ describe('heartbeat daemon: haresources with the original heartbeat 3.0.6 as nod
     const node1StartedAt = Date.now();
     c.start('node1', ORIGINAL);
     await c.startOurs(['node2']);
-    await waitForCall(c, 'node1', 'start', 40_000);
+    await c.waitForHbdummyCall('node1', 'start', 40_000);
     await c.waitForClStatus('node2', ['nodestatus', 'node1'], 'active', STARTUP_MS);
     await c.waitForClStatus('node2', ['rscstatus'], 'local', 15_000);
-    expect(dummyCalls(c, 'node2').filter((x) => x.op === 'start')).toEqual([]);
+    expect(c.hbdummyCalls('node2').filter((x) => x.op === 'start')).toEqual([]);
     // Past the original's start-up dead time (it advertises deadtime + 2 s for 5 s).
     await c.waitUntil(node1StartedAt + 5000 + 2 * KEEPALIVE_MS);
     await killNode1AndExpectTakeover(c);
@@ -273,36 +237,36 @@ describe('heartbeat daemon: haresources with the original heartbeat 3.0.6 as nod
     const c = cluster('on');
     c.start('node1', ORIGINAL);
     await c.startOurs(['node2']);
-    await waitForCall(c, 'node1', 'start', 40_000);
+    await c.waitForHbdummyCall('node1', 'start', 40_000);
     await c.waitForClStatus('node1', ['rscstatus'], 'local', 30_000);
     await c.waitForClStatus('node2', ['rscstatus'], 'local', 15_000);
     const cmd = (name: string) => path.join(REPO_ROOT, 'bin', name);
 
     // The original daemon takes our command's message from its API like its own FIFO's.
-    let n1 = dummyCalls(c, 'node1').length;
-    let n2 = dummyCalls(c, 'node2').length;
+    let n1 = c.hbdummyCalls('node1').length;
+    let n2 = c.hbdummyCalls('node2').length;
     expect(c.exec('node1', [cmd('hb_standby')])).toEqual({ status: 0, stdout: '' });
-    const given = await waitForCall(c, 'node1', 'stop', 15_000, n1);
-    const taken = await waitForCall(c, 'node2', 'start', 15_000, n2);
+    const given = await c.waitForHbdummyCall('node1', 'stop', 15_000, n1);
+    const taken = await c.waitForHbdummyCall('node2', 'start', 15_000, n2);
     expect(taken.at).toBeGreaterThanOrEqual(given.at);
     await c.waitForClStatus('node1', ['rscstatus'], 'none', 15_000);
     await c.waitForClStatus('node2', ['rscstatus'], 'all', 15_000);
 
-    n1 = dummyCalls(c, 'node1').length;
-    n2 = dummyCalls(c, 'node2').length;
+    n1 = c.hbdummyCalls('node1').length;
+    n2 = c.hbdummyCalls('node2').length;
     expect(c.exec('node1', [cmd('hb_takeover')])).toEqual({ status: 0, stdout: '' });
-    const released = await waitForCall(c, 'node2', 'stop', 15_000, n2);
-    const back = await waitForCall(c, 'node1', 'start', 15_000, n1);
+    const released = await c.waitForHbdummyCall('node2', 'stop', 15_000, n2);
+    const back = await c.waitForHbdummyCall('node1', 'start', 15_000, n1);
     expect(back.at).toBeGreaterThanOrEqual(released.at);
     await c.waitForClStatus('node1', ['rscstatus'], 'all', 15_000);
     await c.waitForClStatus('node2', ['rscstatus'], 'none', 15_000);
 
     // Ours asks the original: its rc.d/hb_takeover runs its own hb_standby.
-    n1 = dummyCalls(c, 'node1').length;
-    n2 = dummyCalls(c, 'node2').length;
+    n1 = c.hbdummyCalls('node1').length;
+    n2 = c.hbdummyCalls('node2').length;
     expect(c.exec('node2', [cmd('hb_takeover'), 'all'])).toEqual({ status: 0, stdout: '' });
-    await waitForCall(c, 'node1', 'stop', 15_000, n1);
-    await waitForCall(c, 'node2', 'start', 15_000, n2);
+    await c.waitForHbdummyCall('node1', 'stop', 15_000, n1);
+    await c.waitForHbdummyCall('node2', 'start', 15_000, n2);
     await c.waitForClStatus('node2', ['rscstatus'], 'all', 15_000);
     expect(running(c, 'node1')).toBe(false);
   }, 150_000);
@@ -312,21 +276,21 @@ describe('heartbeat daemon: haresources with the original heartbeat 3.0.6 as nod
     c.start('node2', ORIGINAL);
     const started = await c.startOurs(['node1']);
     await c.waitForClStatus('node1', ['nodestatus', 'node2'], 'active', STARTUP_MS);
-    await waitForCall(c, 'node1', 'start', STARTUP_MS);
+    await c.waitForHbdummyCall('node1', 'start', STARTUP_MS);
     await c.waitForClStatus('node1', ['rscstatus'], 'local', 15_000);
-    expect(dummyCalls(c, 'node2').filter((x) => x.op === 'start')).toEqual([]);
+    expect(c.hbdummyCalls('node2').filter((x) => x.op === 'start')).toEqual([]);
 
     await c.waitUntil(started['node1']! + 5000 + 2 * KEEPALIVE_MS);
-    const n2calls = dummyCalls(c, 'node2').length;
+    const n2calls = c.hbdummyCalls('node2').length;
     c.hbnet(['kill', 'node1']);
-    await waitForCall(c, 'node2', 'start', DEADTIME_MS + 10_000, n2calls);
+    await c.waitForHbdummyCall('node2', 'start', DEADTIME_MS + 10_000, n2calls);
 
     c.hbnet(['reset', 'node1']);
-    const n1calls = dummyCalls(c, 'node1').length;
-    const n2before = dummyCalls(c, 'node2').length;
+    const n1calls = c.hbdummyCalls('node1').length;
+    const n2before = c.hbdummyCalls('node2').length;
     await c.startOurs(['node1']);
-    const given = await waitForCall(c, 'node2', 'stop', 40_000, n2before);
-    const back = await waitForCall(c, 'node1', 'start', 20_000, n1calls);
+    const given = await c.waitForHbdummyCall('node2', 'stop', 40_000, n2before);
+    const back = await c.waitForHbdummyCall('node1', 'start', 20_000, n1calls);
     expect(back.at).toBeGreaterThanOrEqual(given.at);
     await c.waitForClStatus('node1', ['rscstatus'], 'local', 15_000);
     expect(running(c, 'node2')).toBe(false);
