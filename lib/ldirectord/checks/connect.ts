@@ -1,6 +1,6 @@
 /** checktype=connect: a TCP connection to the real within checktimeout (spec §4.3). */
 import * as net from 'node:net';
-import { down, up, withTimeout, type CheckContext, type CheckOutcome } from './types.js';
+import { up, withTimeout, type CheckContext, type CheckOutcome } from './types.js';
 
 export function connectCheck(c: CheckContext): Promise<CheckOutcome> {
   return withTimeout(c, (signal) => tcpConnect(c.real.address, c.port, signal).then((s) => {
@@ -36,4 +36,3 @@ export function tcpConnect(host: string, port: number, signal: AbortSignal): Pro
   });
 }
 
-export { down };
